@@ -1,0 +1,279 @@
+//! `toolbox create` (spec: cli.md §4, podman.md §4.1, §5).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+
+use crate::context::Ctx;
+use crate::distro;
+use crate::error::{ExitError, with_usage};
+use crate::exec::ExecError;
+use crate::podman::{self, CreateSpec};
+use crate::progress::Spinner;
+use crate::resolve::{self, Request, Resolved};
+
+/// Flags of `toolbox create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Path to a file with credentials for authenticating to the registry for private images
+    #[arg(long, allow_hyphen_values = true, value_name = "FILE")]
+    pub authfile: Option<String>,
+    /// Assign a different name to the Toolbx container
+    #[arg(short = 'c', long, allow_hyphen_values = true, value_name = "CONTAINER")]
+    pub container: Option<String>,
+    /// Create a Toolbx container for a different operating system distribution than the host
+    #[arg(short = 'd', long, allow_hyphen_values = true, value_name = "DISTRO")]
+    pub distro: Option<String>,
+    /// Change the name of the base image used to create the Toolbx container
+    #[arg(short = 'i', long, allow_hyphen_values = true, value_name = "NAME")]
+    pub image: Option<String>,
+    /// Create a Toolbx container for a different operating system release than the host
+    #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// The container's name; extra words are ignored as upstream does.
+    #[arg(value_name = "CONTAINER")]
+    pub names: Vec<String>,
+}
+
+/// Runs `toolbox create`.
+pub fn run(args: &CreateArgs, ctx: &Ctx) -> Result<()> {
+    if args.distro.is_some() && args.image.is_some() {
+        return Err(with_usage("options --distro and --image cannot be used together"));
+    }
+    if args.image.is_some() && args.release.is_some() {
+        return Err(with_usage("options --image and --release cannot be used together"));
+    }
+    if let Some(file) = &args.authfile
+        && let Err(e) = std::fs::metadata(file)
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        return Err(with_usage(format!(
+            "file {file} not found\n'podman login' can be used to create the file."
+        )));
+    }
+    let (container, arg_name) = match (args.names.first(), &args.container) {
+        (Some(name), _) => (name.as_str(), "CONTAINER"),
+        (None, Some(name)) => (name.as_str(), "--container"),
+        (None, None) => ("", "--container"),
+    };
+    let req = Request {
+        container,
+        container_arg: arg_name,
+        distro: args.distro.as_deref().unwrap_or(""),
+        image: args.image.as_deref().unwrap_or(""),
+        release: args.release.as_deref().unwrap_or(""),
+    };
+    let resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
+    match podman::container_exists(&resolved.container) {
+        Ok(true) => {
+            return Err(with_usage(format!(
+                "container {} already exists\nEnter with: {}",
+                resolved.container,
+                ctx.enter_command(&resolved.container)
+            )));
+        }
+        Ok(false) => {}
+        Err(ExecError::NotFound { .. }) => return Err(anyhow!("podman(1) not found")),
+        Err(e) => return Err(anyhow!("{e}")),
+    }
+    if create_container(ctx, &resolved, args.authfile.as_deref())? {
+        println!("Created container: {}", resolved.container);
+        println!("Enter with: {}", ctx.enter_command(&resolved.container));
+    }
+    Ok(())
+}
+
+/// Gets the image and creates the container. Returns false when the user
+/// declined the download (nothing was created).
+pub fn create_container(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Result<bool> {
+    let Some(image) = ensure_image(ctx, resolved, authfile)? else {
+        return Ok(false);
+    };
+    let image_full = full_name_for_create(&image)?;
+    let spec = build_spec(ctx, &resolved.container, &image_full)?;
+    let _spinner = Spinner::start(&format!("Creating container {}: ", resolved.container));
+    tracing::debug!("Creating container {}", resolved.container);
+    podman::cmd()
+        .args(podman::create_args(&spec))
+        .run()
+        .map_err(|e| {
+            // Ours: podman's reason follows upstream's line (podman.md smell 4).
+            let reason = e.stderr().trim().to_string();
+            if reason.is_empty() {
+                anyhow!("failed to create container {}", resolved.container)
+            } else {
+                anyhow!("failed to create container {}\n{reason}", resolved.container)
+            }
+        })?;
+    Ok(true)
+}
+
+fn exists(image: &str) -> Result<bool> {
+    podman::image_exists(image).map_err(|e| match e {
+        ExecError::NotFound { .. } => anyhow!("podman(1) not found"),
+        other => anyhow!("{other}"),
+    })
+}
+
+/// The image to create from, pulling it if needed (cli.md §4.1). `None`
+/// when the user declined the download.
+fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Result<Option<String>> {
+    let image = resolved.image.as_str();
+    if distro::could_be_image_id(image) && exists(image)? {
+        return Ok(Some(image.to_string()));
+    }
+    let domain = distro::image_domain(image);
+    if domain.is_none() && exists(&format!("localhost/{image}"))? {
+        return Ok(Some(image.to_string()));
+    }
+    let full = distro::full_image_name(image, &resolved.release).ok_or_else(|| {
+        anyhow!("image {image} not found in local storage and known registries")
+    })?;
+    if exists(&full)? {
+        return Ok(Some(image.to_string()));
+    }
+    let full_domain = distro::image_domain(&full).unwrap_or("");
+    if !ctx.assumeyes && full_domain != "localhost" {
+        if !crate::prompt::interactive() {
+            return Err(with_usage(
+                "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
+            ));
+        }
+        println!("Image required to create Toolbx container.");
+        let question = match crate::skopeo::image_size(&full) {
+            Some(size) => format!("Download {full} ({})? [y/N]: ", crate::skopeo::human_size(size)),
+            None => format!("Download {full}? [y/N]: "),
+        };
+        if !crate::prompt::ask(&question) {
+            return Ok(None);
+        }
+    }
+    pull(&full, full_domain, authfile)?;
+    Ok(Some(image.to_string()))
+}
+
+fn pull(full: &str, domain: &str, authfile: Option<&str>) -> Result<()> {
+    let _spinner = Spinner::start(&format!("Pulling {full}: "));
+    tracing::debug!("Pulling image {full}");
+    let mut cmd = podman::cmd().arg("pull");
+    if let Some(f) = authfile {
+        cmd = cmd.args(["--authfile", f]);
+    }
+    cmd.arg(full).run().map_err(|e| {
+        tracing::debug!("Pulling {full}: {e}");
+        anyhow::Error::new(ExitError::new(
+            1,
+            format!(
+                "failed to pull image {full}\nIf it was a private image, log in with: podman login {domain}\nUse '{} --verbose ...' for further details.",
+                crate::host::base_name()
+            ),
+        ))
+    })?;
+    Ok(())
+}
+
+/// The name `podman create` gets (cli.md §4.3).
+fn full_name_for_create(image: &str) -> Result<String> {
+    if distro::image_domain(image).is_some() {
+        return Ok(image.to_string());
+    }
+    let info = podman::inspect_image(image).map_err(|e| {
+        tracing::debug!("Inspecting image {image}: {e}");
+        anyhow!("failed to inspect image {image}")
+    })?;
+    match info.repo_tags {
+        None => Err(anyhow!("missing RepoTags for image {image}")),
+        Some(tags) if tags.is_empty() => Ok(image.to_string()),
+        Some(tags) => Ok(tags
+            .iter()
+            .find(|t| distro::image_tag(t) != "latest")
+            .unwrap_or(&tags[0])
+            .clone()),
+    }
+}
+
+/// The D-Bus system socket from `DBUS_SYSTEM_BUS_ADDRESS`, reading its
+/// `path=` key properly (upstream rejects addresses with several keys,
+/// cli.md §16 #13).
+pub fn dbus_system_socket(address: Option<&str>) -> Result<PathBuf> {
+    let address = address.unwrap_or("unix:path=/var/run/dbus/system_bus_socket");
+    let path = address
+        .split(';')
+        .filter_map(|a| a.strip_prefix("unix:"))
+        .flat_map(|kv| kv.split(','))
+        .find_map(|kv| kv.strip_prefix("path="))
+        .ok_or_else(|| anyhow!("failed to get the path to the D-Bus system socket"))?;
+    std::fs::canonicalize(path).map_err(|_| anyhow!("failed to resolve the path to the D-Bus system socket"))
+}
+
+fn resolves_to(path: &str, target: &str) -> bool {
+    std::fs::canonicalize(path).is_ok_and(|p| p == Path::new(target))
+}
+
+fn build_spec(ctx: &Ctx, name: &str, image: &str) -> Result<CreateSpec> {
+    let user = &ctx.user;
+    let shell = crate::host::login_shell(user)?;
+    let home_real = std::fs::canonicalize(&user.home)
+        .map_err(|_| anyhow!("failed to canonicalize {}", user.home.display()))?;
+    let dbus = dbus_system_socket(std::env::var("DBUS_SYSTEM_BUS_ADDRESS").ok().as_deref())?;
+    let xdg_runtime_dir = if user.uid == 0 {
+        None
+    } else {
+        Some(crate::host::runtime_dir(user.uid)?.parent().map(Path::to_path_buf).unwrap_or_default())
+    };
+    if user.uid == 0 {
+        crate::host::ensure_runtime_dir(user)?;
+    }
+    let profile_d = ["/etc/profile.d/toolbox.sh", "/usr/share/profile.d/toolbox.sh"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    let env_hook = |k| std::env::var(k).ok();
+    let media_link = resolves_to("/media", "/run/media");
+    let mnt_link = resolves_to("/mnt", "/var/mnt");
+    Ok(CreateSpec {
+        name: name.to_string(),
+        image: image.to_string(),
+        toolbox_path: ctx.toolbox_path.clone(),
+        user: user.name.clone(),
+        uid: user.uid,
+        gid: user.gid,
+        home: user.home.clone(),
+        home_real,
+        shell,
+        xdg_runtime_dir,
+        dbus_system_socket: Some(dbus),
+        devpts: crate::session::podman_version_at_least("2.1.0"),
+        delay_entry_point: env_hook("TOOLBX_DELAY_ENTRY_POINT"),
+        fail_entry_point: env_hook("TOOLBX_FAIL_ENTRY_POINT"),
+        media: Path::new("/media").exists() && !media_link,
+        mnt: Path::new("/mnt").exists() && !mnt_link,
+        run_media: Path::new("/run/media").exists(),
+        profile_d,
+        home_link: resolves_to("/home", "/var/home"),
+        media_link,
+        mnt_link,
+        arch: crate::arch::host_oci_name().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dbus_address_with_several_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("bus");
+        std::fs::write(&sock, "").unwrap();
+        let addr = format!("unix:path={},guid=abc", sock.display());
+        assert_eq!(dbus_system_socket(Some(&addr)).unwrap(), sock.canonicalize().unwrap());
+        assert!(dbus_system_socket(Some("unix:abstract=foo")).is_err());
+        let missing = "unix:path=/nonexistent/bus";
+        assert_eq!(
+            dbus_system_socket(Some(missing)).unwrap_err().to_string(),
+            "failed to resolve the path to the D-Bus system socket"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! `toolbox enter` (spec: cli.md §6).
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+
+use crate::context::Ctx;
+use crate::error::{ExitError, usage_hint, with_usage};
+use crate::podman;
+use crate::resolve::{self, Request};
+use crate::session::{self, ExecRequest, Lookup};
+
+/// Flags of `toolbox enter`.
+#[derive(Debug, Args)]
+pub struct EnterArgs {
+    /// Enter a Toolbx container with the given name
+    #[arg(short = 'c', long, allow_hyphen_values = true, value_name = "CONTAINER")]
+    pub container: Option<String>,
+    /// Enter a Toolbx container for a different operating system distribution than the host
+    #[arg(short = 'd', long, allow_hyphen_values = true, value_name = "DISTRO")]
+    pub distro: Option<String>,
+    /// Enter a Toolbx container for a different operating system release than the host
+    #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// The container's name; extra words are ignored as upstream does.
+    #[arg(value_name = "CONTAINER")]
+    pub names: Vec<String>,
+}
+
+/// Runs `toolbox enter`.
+pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
+    let given_name = args
+        .names
+        .first()
+        .map(String::as_str)
+        .or(args.container.as_deref().filter(|c| !c.is_empty()));
+    let (container, arg_name) = match (args.names.first(), &args.container) {
+        (Some(n), _) => (n.as_str(), "CONTAINER"),
+        (None, Some(n)) => (n.as_str(), "--container"),
+        (None, None) => ("", "--container"),
+    };
+    let release = args.release.as_deref().unwrap_or("");
+    let default_mode = given_name.is_none() && release.is_empty();
+    let req = Request {
+        container,
+        container_arg: arg_name,
+        distro: args.distro.as_deref().unwrap_or(""),
+        release,
+        image: "",
+    };
+    let resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
+    let shell = crate::host::login_shell(&ctx.user)?;
+    let mut name = resolved.container.clone();
+    let info = match session::lookup(&name)? {
+        Lookup::Found(info) => *info,
+        Lookup::Missing => {
+            let toolbx: Vec<String> = podman::ps()
+                .map_err(|_| not_found_select(&name))?
+                .into_iter()
+                .filter(|c| podman::is_toolbx(&c.labels))
+                .map(|c| c.name().to_string())
+                .collect();
+            match toolbx.as_slice() {
+                [] => {
+                    let yes = ctx.assumeyes
+                        || crate::prompt::ask("No Toolbx containers found. Create now? [y/N] ");
+                    if !yes {
+                        println!("A container can be created later with the 'create' command.");
+                        println!("{}", usage_hint());
+                        return Ok(());
+                    }
+                    if !crate::cli::create::create_container(ctx, &resolved, None)? {
+                        // Ours: declining the download ends quietly (cli.md §16 #8).
+                        return Ok(());
+                    }
+                }
+                [other] if default_mode => {
+                    eprintln!(
+                        "Error: container {name} not found\nEntering container {other} instead.\nUse the 'create' command to create a different Toolbx.\n{}",
+                        usage_hint()
+                    );
+                    name = other.clone();
+                }
+                _ => return Err(not_found_select(&name)),
+            }
+            match session::lookup(&name)? {
+                Lookup::Found(info) => *info,
+                Lookup::Missing => return Err(anyhow!("failed to inspect container {name}")),
+            }
+        }
+    };
+    let exec = ExecRequest {
+        container: name,
+        command: vec![shell.into_os_string(), "-l".into()],
+        login: false,
+        shell_fallback: true,
+        osc: true,
+        preserve_fds: 0,
+    };
+    session::run_in_container(ctx, info, &exec)
+}
+
+fn not_found_select(name: &str) -> anyhow::Error {
+    anyhow::Error::new(ExitError::new(
+        1,
+        format!(
+            "container {name} not found\nUse the '--container' option to select a Toolbx.\n{}",
+            usage_hint()
+        ),
+    ))
+}

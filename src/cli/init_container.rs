@@ -1,0 +1,86 @@
+//! `toolbox init-container`: flags and checks; the work is in
+//! `crate::init_container` (spec: cli.md §13, podman.md §8).
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+
+use crate::cli::parse_go_bool;
+use crate::error::with_usage;
+use crate::init_container::InitOptions;
+
+/// Flags of `toolbox init-container`, including the ones baked into
+/// containers made by every earlier Toolbx release.
+#[derive(Debug, Args)]
+pub struct InitContainerArgs {
+    /// Create a user inside the Toolbx container whose numerical group ID is GID
+    #[arg(long, allow_hyphen_values = true, value_name = "GID")]
+    pub gid: Option<u32>,
+    /// Create a user inside the Toolbx container whose login directory is HOME
+    #[arg(long, allow_hyphen_values = true, value_name = "HOME")]
+    pub home: Option<String>,
+    /// Make /home a symbolic link to /var/home
+    #[arg(long = "home-link", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub home_link: bool,
+    /// Make /media a symbolic link to /run/media
+    #[arg(long = "media-link", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub media_link: bool,
+    /// Make /mnt a symbolic link to /var/mnt
+    #[arg(long = "mnt-link", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub mnt_link: bool,
+    /// Deprecated, does nothing
+    #[arg(long = "monitor-host", hide = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub monitor_host: Option<bool>,
+    /// Create a user inside the Toolbx container whose login shell is SHELL
+    #[arg(long, allow_hyphen_values = true, value_name = "SHELL")]
+    pub shell: Option<String>,
+    /// Create a user inside the Toolbx container whose numerical user ID is UID
+    #[arg(long, allow_hyphen_values = true, value_name = "UID")]
+    pub uid: Option<u32>,
+    /// Create a user inside the Toolbx container whose login name is USER
+    #[arg(long, allow_hyphen_values = true, value_name = "USER")]
+    pub user: Option<String>,
+}
+
+/// Runs `toolbox init-container`.
+pub fn run(args: &InitContainerArgs) -> Result<()> {
+    if args.monitor_host.is_some() {
+        eprintln!("Flag --monitor-host has been deprecated, it does nothing");
+    }
+    let mut missing = Vec::new();
+    if args.home.is_none() {
+        missing.push("\"home\"");
+    }
+    if args.shell.is_none() {
+        missing.push("\"shell\"");
+    }
+    if args.uid.is_none() {
+        missing.push("\"uid\"");
+    }
+    if args.user.is_none() {
+        missing.push("\"user\"");
+    }
+    if !missing.is_empty() {
+        return Err(anyhow!("required flag(s) {} not set", missing.join(", ")));
+    }
+    if !crate::host::in_container() {
+        return Err(with_usage(
+            "the 'init-container' command can only be used inside containers",
+        ));
+    }
+    let uid = args.uid.unwrap_or_default();
+    let opts = InitOptions {
+        uid,
+        gid: args.gid.unwrap_or(uid),
+        user: args.user.clone().unwrap_or_default(),
+        home: args.home.clone().unwrap_or_default().into(),
+        shell: args.shell.clone().unwrap_or_default().into(),
+        home_link: args.home_link,
+        media_link: args.media_link,
+        mnt_link: args.mnt_link,
+    };
+    crate::init_container::run(&opts)
+}

@@ -1,0 +1,623 @@
+//! The whole initialisation sequence against the in-memory fake.
+
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+
+use super::fake::FakeSys;
+use super::*;
+
+fn opts() -> InitOptions {
+    InitOptions {
+        uid: 1000,
+        gid: 1000,
+        user: "alice".into(),
+        home: PathBuf::from("/var/home/alice"),
+        shell: PathBuf::from("/bin/bash"),
+        home_link: false,
+        media_link: false,
+        mnt_link: false,
+    }
+}
+
+/// A Debian image in a container made by `toolbox create` on a Fedora
+/// host: host `/` under `/run/host`, `/etc/resolv.conf` on the host a link
+/// to systemd-resolved's stub, and no `/usr/share/empty` in the image.
+fn debian() -> FakeSys {
+    let mut sys = FakeSys::new();
+    sys.dir("/run")
+        .dir("/tmp")
+        .dir("/var/home/alice")
+        .dir("/sys/fs/selinux")
+        .file("/run/.containerenv", "")
+        .file("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n")
+        .file("/etc/group", "root:x:0:\nsudo:x:27:\n")
+        .file("/etc/hosts", "127.0.0.1 localhost\n")
+        .file("/etc/host.conf", "multi on\n")
+        .file("/etc/resolv.conf", "nameserver 8.8.8.8\n")
+        .link("/etc/localtime", "/usr/share/zoneinfo/Etc/UTC")
+        .file("/usr/share/zoneinfo/Etc/UTC", "TZif")
+        .dir("/etc/profile.d")
+        .file("/run/host/etc/hosts", "")
+        .file("/run/host/etc/host.conf", "")
+        .file("/run/host/etc/machine-id", "abc\n")
+        .link(
+            "/run/host/etc/localtime",
+            "../usr/share/zoneinfo/Europe/Prague",
+        )
+        .file("/run/host/usr/share/zoneinfo/Europe/Prague", "TZif")
+        .link(
+            "/run/host/etc/resolv.conf",
+            "/run/systemd/resolve/stub-resolv.conf",
+        )
+        .file("/run/host/run/systemd/resolve/stub-resolv.conf", "")
+        .dir("/run/host/run/systemd/journal")
+        .socket("/run/host/run/udev/data/control")
+        .dir("/run/host/tmp")
+        .dir("/run/host/var/mnt");
+    sys
+}
+
+#[test]
+fn debian_sequence_with_useradd() {
+    let mut sys = debian();
+    initialize(&opts(), &mut sys).unwrap();
+
+    let expected = [
+        "create /run/.toolboxenv",
+        "create /run/.toolbxenv",
+        "remove /etc/host.conf",
+        "symlink /etc/host.conf -> /run/host/etc/host.conf",
+        "remove /etc/hosts",
+        "symlink /etc/hosts -> /run/host/etc/hosts",
+        "remove /etc/localtime",
+        "symlink /etc/localtime -> /run/host/etc/localtime",
+        "write /etc/timezone 664",
+        "remove /etc/resolv.conf",
+        "symlink /etc/resolv.conf -> /run/host/run/systemd/resolve/stub-resolv.conf",
+        "mkdir /etc 755",
+        "create /etc/machine-id",
+        "bind /run/host/etc/machine-id /etc/machine-id",
+        "mkdir /run/systemd/journal 755",
+        "bind /run/host/run/systemd/journal /run/systemd/journal",
+        "mkdir /run/systemd/resolve 755",
+        "bind /run/host/run/systemd/resolve /run/systemd/resolve",
+        "mkdir /run/udev/data 755",
+        "bind /run/host/run/udev/data /run/udev/data",
+        "mkdir /tmp 755",
+        "bind /run/host/tmp /tmp rslave",
+        "mkdir /var/mnt 755",
+        "bind /run/host/var/mnt /var/mnt rslave",
+        "run useradd --groups sudo --home-dir /var/home/alice --no-create-home \
+         --password '' --shell /bin/bash --uid 1000 alice",
+        "run passwd --delete root",
+        "mkdir /run/user/1000/toolbox 700",
+        "chown /run/user/1000/toolbox 1000:1000",
+        "watch init",
+        "watch /run/host/etc",
+        "create /run/user/1000/toolbox/container-initialized-4242",
+        "chown /run/user/1000/toolbox/container-initialized-4242 1000:1000",
+    ];
+    assert_eq!(sys.log, expected);
+
+    assert_eq!(
+        sys.text("/etc/timezone").as_deref(),
+        Some("Europe/Prague\n")
+    );
+    assert_eq!(sys.mode("/etc/timezone"), Some(0o664));
+    assert_eq!(
+        sys.env.get("XDG_RUNTIME_DIR").map(String::as_str),
+        Some("/run/user/1000")
+    );
+    assert_eq!(sys.mode("/run/user/1000/toolbox"), Some(0o700));
+    // Nothing Fedora-specific is written into a Debian image.
+    assert!(sys.text("/usr/lib/rpm/macros.d/macros.toolbox").is_none());
+    assert!(sys.text("/etc/krb5.conf.d/kcm_default_ccache").is_none());
+}
+
+#[test]
+fn useradd_argv_keeps_empty_password_as_own_word() {
+    let mut sys = debian();
+    initialize(&opts(), &mut sys).unwrap();
+    // The fake records the argv shell-quoted: `''` is one empty element.
+    let run = sys
+        .log
+        .iter()
+        .find(|l| l.starts_with("run useradd"))
+        .unwrap();
+    let words = shlex::split(run.trim_start_matches("run ")).unwrap();
+    assert_eq!(
+        words,
+        [
+            "useradd",
+            "--groups",
+            "sudo",
+            "--home-dir",
+            "/var/home/alice",
+            "--no-create-home",
+            "--password",
+            "",
+            "--shell",
+            "/bin/bash",
+            "--uid",
+            "1000",
+            "alice"
+        ]
+    );
+}
+
+#[test]
+fn existing_user_gets_usermod() {
+    let mut sys = debian();
+    // What podman's keep-id adds before the entry point runs.
+    sys.file(
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\nalice:*:1000:1000:alice:/:/bin/sh\n",
+    );
+    initialize(&opts(), &mut sys).unwrap();
+    let runs: Vec<&String> = sys.log.iter().filter(|l| l.starts_with("run ")).collect();
+    assert_eq!(
+        runs,
+        [
+            "run usermod --append --groups sudo --home /var/home/alice --password '' \
+             --shell /bin/bash --uid 1000 alice",
+            "run passwd --delete root",
+        ]
+    );
+}
+
+#[test]
+fn fail_hook_stops_after_markers() {
+    for (value, message) in [
+        ("1", "TOOLBX_FAIL_ENTRY_POINT is set"),
+        (
+            "2",
+            "TOOLBX_FAIL_ENTRY_POINT is set\nThis environment variable should only be set when testing.",
+        ),
+    ] {
+        let mut sys = debian();
+        sys.env
+            .insert("TOOLBX_FAIL_ENTRY_POINT".into(), value.into());
+        let err = initialize(&opts(), &mut sys).unwrap_err();
+        assert_eq!(err.to_string(), message);
+        assert_eq!(
+            sys.log,
+            ["create /run/.toolboxenv", "create /run/.toolbxenv"]
+        );
+    }
+}
+
+#[test]
+fn hooks_ignore_non_positive_values() {
+    for value in ["0", "-1", "abc", "", "1.5"] {
+        let mut sys = debian();
+        sys.env
+            .insert("TOOLBX_FAIL_ENTRY_POINT".into(), value.into());
+        sys.env
+            .insert("TOOLBX_DELAY_ENTRY_POINT".into(), value.into());
+        initialize(&opts(), &mut sys).unwrap();
+        assert!(!sys.log.iter().any(|l| l.starts_with("sleep")));
+    }
+}
+
+#[test]
+fn delay_hook_sleeps_before_fail_hook() {
+    let mut sys = debian();
+    sys.env
+        .insert("TOOLBX_DELAY_ENTRY_POINT".into(), "3".into());
+    sys.env.insert("TOOLBX_FAIL_ENTRY_POINT".into(), "1".into());
+    initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        sys.log,
+        [
+            "create /run/.toolboxenv",
+            "create /run/.toolbxenv",
+            "sleep 3s"
+        ]
+    );
+}
+
+#[test]
+fn go_duration_spelling() {
+    assert_eq!(go_duration(5), "5s");
+    assert_eq!(go_duration(90), "1m30s");
+    assert_eq!(go_duration(3600), "1h0m0s");
+}
+
+#[test]
+fn no_sudo_group_is_an_error() {
+    let mut sys = debian();
+    sys.file("/etc/group", "root:x:0:\nadm:x:4:\n");
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to get group for sudo: group for sudo not found"
+    );
+    assert!(!sys.log.iter().any(|l| l.starts_with("run ")));
+}
+
+#[test]
+fn sudo_is_preferred_over_wheel() {
+    let mut sys = debian();
+    sys.file("/etc/group", "wheel:x:10:\n");
+    assert_eq!(user::sudo_group(&sys).unwrap(), "wheel");
+    sys.file("/etc/group", "wheel:x:10:\nsudo:x:27:\n");
+    assert_eq!(user::sudo_group(&sys).unwrap(), "sudo");
+}
+
+#[test]
+fn useradd_failure_names_user_and_cause() {
+    let mut sys = debian();
+    sys.failing.insert("useradd".into());
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to add user alice with UID 1000: useradd(1) failed with exit code 1: boom"
+    );
+}
+
+#[test]
+fn passwd_failure_is_reported() {
+    let mut sys = debian();
+    sys.failing.insert("passwd".into());
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to remove password for root: passwd(1) failed with exit code 1: boom"
+    );
+}
+
+#[test]
+fn uid_lookup_errors() {
+    let mut sys = debian();
+    sys.nodes.remove(std::path::Path::new("/etc/passwd"));
+    let err = user::lookup_uid(&sys, 1000).unwrap_err();
+    assert_eq!(
+        InitError::LookupUid {
+            uid: 1000,
+            source: err
+        }
+        .to_string(),
+        "failed to look up user ID 1000: failed to read /etc/passwd: \
+         No such file or directory (os error 2)"
+    );
+    sys.file("/etc/passwd", "bob:x:1001:1001::/:/bin/sh\n");
+    let err = user::lookup_uid(&sys, 1000).unwrap_err();
+    assert_eq!(err.to_string(), "user: unknown userid 1000");
+}
+
+#[test]
+fn missing_localtime_means_utc() {
+    let mut sys = debian();
+    sys.nodes.remove(std::path::Path::new(
+        "/run/host/usr/share/zoneinfo/Europe/Prague",
+    ));
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(sys.text("/etc/timezone").as_deref(), Some("UTC\n"));
+}
+
+#[test]
+fn localtime_in_unknown_location_fails() {
+    let mut sys = debian();
+    sys.link("/run/host/etc/localtime", "/opt/zones/Europe/Prague")
+        .file("/opt/zones/Europe/Prague", "TZif");
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(err.to_string(), "/etc/localtime points to unknown location");
+}
+
+#[test]
+fn exact_links_are_left_alone_and_others_redirected() {
+    let mut sys = debian();
+    sys.link("/etc/localtime", "/run/host/etc/localtime")
+        .link("/etc/resolv.conf", "/run/host/etc/resolv.conf")
+        .link("/etc/hosts", "/run/host/etc/hosts")
+        // A stale link from the image is replaced (upstream would keep it).
+        .link("/etc/host.conf", "/usr/lib/host.conf");
+    initialize(&opts(), &mut sys).unwrap();
+    let touched: Vec<&String> = sys
+        .log
+        .iter()
+        .filter(|l| l.starts_with("symlink") || l.starts_with("remove"))
+        .collect();
+    assert_eq!(
+        touched,
+        [
+            "remove /etc/host.conf",
+            "symlink /etc/host.conf -> /run/host/etc/host.conf"
+        ]
+    );
+    assert_eq!(
+        sys.text("/etc/timezone").as_deref(),
+        Some("Europe/Prague\n")
+    );
+}
+
+#[test]
+fn redirecting_a_mount_point_fails() {
+    let mut sys = debian();
+    sys.mount_points.insert(PathBuf::from("/etc/hosts"));
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to redirect /etc/hosts to /run/host/etc/hosts: /etc/hosts is a mount point"
+    );
+}
+
+#[test]
+fn without_run_host_etc_nothing_is_redirected() {
+    let mut sys = debian();
+    let keys: Vec<PathBuf> = sys
+        .nodes
+        .keys()
+        .filter(|k| k.starts_with("/run/host/etc"))
+        .cloned()
+        .collect();
+    for k in keys {
+        sys.nodes.remove(&k);
+    }
+    // Upstream then fails to watch the missing directory.
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to add path: ENOENT: No such file or directory"
+    );
+    assert!(!sys.log.iter().any(|l| l.starts_with("symlink")));
+    assert!(sys.text("/etc/timezone").is_none());
+}
+
+#[test]
+fn media_mnt_and_home_links() {
+    let mut sys = debian();
+    sys.dir("/mnt").dir("/home").link("/media", "/somewhere");
+    let mut o = opts();
+    o.media_link = true;
+    o.mnt_link = true;
+    o.home_link = true;
+    initialize(&o, &mut sys).unwrap();
+    assert_eq!(sys.dest("/media").as_deref(), Some("/somewhere"));
+    assert_eq!(sys.dest("/mnt").as_deref(), Some("/var/mnt"));
+    assert_eq!(sys.dest("/home").as_deref(), Some("/var/home"));
+    let log = sys.log.join("\n");
+    assert!(log.contains("remove /mnt\nmkdir /var/mnt 755\nsymlink /mnt -> /var/mnt"));
+    assert!(log.contains("remove /home\nmkdir /var/home 755\nsymlink /home -> /var/home"));
+    // Binds come after the /mnt link and before the users.
+    let pos = |needle: &str| log.find(needle).unwrap();
+    assert!(pos("symlink /mnt") < pos("bind /run/host/tmp"));
+    assert!(pos("bind /run/host/var/mnt") < pos("symlink /home"));
+    assert!(pos("symlink /home") < pos("run useradd"));
+
+    // A second start keeps the exact /home link.
+    sys.log.clear();
+    initialize(&o, &mut sys).unwrap();
+    assert!(!sys.log.iter().any(|l| l == "remove /home"));
+}
+
+#[test]
+fn non_empty_home_cannot_be_linked() {
+    let mut sys = debian();
+    sys.file("/home/old/file", "");
+    let mut o = opts();
+    o.home_link = true;
+    let err = initialize(&o, &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to redirect /home to /var/home: Directory not empty (os error 39)"
+    );
+}
+
+#[test]
+fn root_uses_run_toolbox() {
+    let mut sys = debian();
+    sys.env
+        .insert("XDG_RUNTIME_DIR".into(), "/run/user/0".into());
+    let o = InitOptions {
+        uid: 0,
+        gid: 0,
+        user: "root".into(),
+        home: PathBuf::from("/root"),
+        ..opts()
+    };
+    initialize(&o, &mut sys).unwrap();
+    let tail: Vec<&String> = sys.log.iter().rev().take(2).collect();
+    assert_eq!(
+        tail,
+        [
+            "chown /run/toolbox/container-initialized-4242 0:0",
+            "create /run/toolbox/container-initialized-4242"
+        ]
+    );
+    assert!(sys.log.iter().any(|l| l == "run usermod --append --groups sudo --home /root --password '' --shell /bin/bash --uid 0 root"));
+}
+
+#[test]
+fn stamp_uses_given_gid_and_runtime_dir_the_passwd_gid() {
+    let mut sys = debian();
+    sys.env
+        .insert("XDG_RUNTIME_DIR".into(), "/run/user/1000".into());
+    sys.file(
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:2000::/:/bin/sh\n",
+    );
+    let o = InitOptions {
+        gid: 3000,
+        ..opts()
+    };
+    initialize(&o, &mut sys).unwrap();
+    assert!(
+        sys.log
+            .iter()
+            .any(|l| l == "chown /run/user/1000/toolbox/container-initialized-4242 1000:3000")
+    );
+}
+
+#[test]
+fn fedora_writes_kerberos_rpm_and_pkcs11() {
+    let mut sys = debian();
+    sys.file("/etc/group", "root:x:0:\nwheel:x:10:\n")
+        .file("/etc/os-release", "NAME=\"Fedora Linux\"\nID=fedora\n")
+        .dir("/etc/krb5.conf.d")
+        .dir("/usr/lib/rpm/macros.d")
+        .dir("/etc/pkcs11/modules")
+        .dir("/etc/sudoers.d")
+        .dir("/etc/ssh/sshd_config.d")
+        .file("/usr/lib64/pkcs11/p11-kit-client.so", "")
+        .file("/usr/share/empty/.keep", "")
+        .socket("/run/user/1000/toolbox/pkcs11");
+    sys.nodes
+        .remove(std::path::Path::new("/usr/share/empty/.keep"));
+    initialize(&opts(), &mut sys).unwrap();
+
+    assert!(
+        sys.log
+            .iter()
+            .any(|l| l == "bind /usr/share/empty /sys/fs/selinux")
+    );
+    assert!(
+        sys.log
+            .iter()
+            .any(|l| l.starts_with("run useradd --groups wheel"))
+    );
+    assert_eq!(
+        sys.text("/etc/krb5.conf.d/kcm_default_ccache").as_deref(),
+        Some(
+            "# Written by Toolbx\n# https://containertoolbx.org/\n#\n\
+             # # To disable the KCM credential cache, comment out the following lines.\n\n\
+             [libdefaults]\n    default_ccache_name = KCM:\n"
+        )
+    );
+    assert_eq!(
+        sys.text("/usr/lib/rpm/macros.d/macros.toolbox").as_deref(),
+        Some(
+            "# Written by Toolbx\n# https://containertoolbx.org/\n\n\
+             %_netsharedpath /dev:/media:/mnt:/proc:/sys:/tmp:/var/lib/flatpak:/var/lib/libvirt\n"
+        )
+    );
+    let socket = "unix:path=/run/user/1000/toolbox/pkcs11";
+    assert_eq!(
+        sys.text("/etc/pkcs11/modules/p11-kit-trust.module"),
+        Some(format!(
+            "# Written by Toolbx\n# https://containertoolbx.org/\n\n\
+             module: p11-kit-client.so\nserver-address: {socket}\n"
+        ))
+    );
+    assert_eq!(
+        sys.text("/etc/ssh/sshd_config.d/90-toolbx.conf"),
+        Some(format!(
+            "# Written by Toolbx\n# https://containertoolbx.org/\n\n\
+             SetEnv P11_KIT_SERVER_ADDRESS={socket}\n"
+        ))
+    );
+    assert_eq!(
+        sys.mode("/etc/ssh/sshd_config.d/90-toolbx.conf"),
+        Some(0o644)
+    );
+    assert_eq!(
+        sys.text("/etc/profile.d/toolbx-pkcs11.sh"),
+        Some(format!(
+            "# shellcheck shell=sh\n#\n# Written by Toolbx\n# https://containertoolbx.org/\n\n\
+             export P11_KIT_SERVER_ADDRESS={socket}\n"
+        ))
+    );
+    assert_eq!(
+        sys.text("/etc/sudoers.d/90-toolbx-pkcs11").as_deref(),
+        Some(
+            "# Written by Toolbx\n# https://containertoolbx.org/\n\n\
+             Defaults env_keep += \"P11_KIT_SERVER_ADDRESS\"\n"
+        )
+    );
+    assert_eq!(sys.mode("/etc/sudoers.d/90-toolbx-pkcs11"), Some(0o440));
+
+    // Order: Kerberos, PKCS #11, RPM, then the watch.
+    let pos = |p: &str| sys.log.iter().position(|l| l.starts_with(p)).unwrap();
+    assert!(pos("write /etc/krb5.conf.d") < pos("write /etc/pkcs11"));
+    assert!(pos("write /etc/sudoers.d") < pos("write /usr/lib/rpm"));
+    assert!(pos("write /usr/lib/rpm") < pos("watch init"));
+}
+
+#[test]
+fn existing_kerberos_snippet_is_kept() {
+    let mut sys = debian();
+    sys.file("/etc/krb5.conf.d/kcm_default_ccache", "mine\n");
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(
+        sys.text("/etc/krb5.conf.d/kcm_default_ccache").as_deref(),
+        Some("mine\n")
+    );
+}
+
+#[test]
+fn pkcs11_without_sudoers_d_is_fatal() {
+    let mut sys = debian();
+    sys.dir("/etc/pkcs11/modules")
+        .file("/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so", "")
+        .socket("/run/user/1000/toolbox/pkcs11");
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "directory /etc/sudoers.d not found in container\n\
+         The sudoers(5) policy must include files from /etc/sudoers.d in\n\
+         containers with /etc/pkcs11/modules and p11-kit-client.so.\n\
+         Go to https://containertoolbx.org/ for further information."
+    );
+}
+
+#[test]
+fn pkcs11_without_socket_is_skipped() {
+    let mut sys = debian();
+    sys.dir("/etc/pkcs11/modules")
+        .file("/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so", "");
+    initialize(&opts(), &mut sys).unwrap();
+    assert!(!sys.log.iter().any(|l| l.starts_with("write /etc/pkcs11")));
+}
+
+#[test]
+fn watch_resource_limits_are_tolerated() {
+    let mut sys = debian();
+    sys.watch_add_error = Some(Errno::ENOSPC);
+    initialize(&opts(), &mut sys).unwrap();
+
+    let mut sys = debian();
+    sys.watch_init_error = Some(Errno::EMFILE);
+    initialize(&opts(), &mut sys).unwrap();
+    assert!(!sys.log.iter().any(|l| l.starts_with("watch")));
+
+    let mut sys = debian();
+    sys.watch_add_error = Some(Errno::EACCES);
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to add path: EACCES: Permission denied"
+    );
+    assert!(!sys.log.iter().any(|l| l.contains("container-initialized")));
+
+    let mut sys = debian();
+    sys.watch_init_error = Some(Errno::EINVAL);
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to create Watcher: EINVAL: Invalid argument"
+    );
+}
+
+#[test]
+fn preset_xdg_runtime_dir_is_kept() {
+    let mut sys = debian();
+    sys.env
+        .insert("XDG_RUNTIME_DIR".into(), "/run/user/custom".into());
+    initialize(&opts(), &mut sys).unwrap();
+    assert!(
+        sys.log
+            .iter()
+            .any(|l| l == "create /run/user/custom/toolbox/container-initialized-4242")
+    );
+}
+
+#[test]
+fn marker_failure_is_reported() {
+    let mut sys = debian();
+    sys.nodes.remove(std::path::Path::new("/run/.containerenv"));
+    sys.nodes.remove(std::path::Path::new("/run"));
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(err.to_string(), "failed to create /run/.toolboxenv");
+    assert!(std::error::Error::source(&err).is_some());
+}

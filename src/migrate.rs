@@ -1,0 +1,116 @@
+//! The `podman system migrate` stamp of upstream's pre-run (spec: cli.md §14).
+
+use std::cmp::Ordering;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+use anyhow::{Result, anyhow};
+
+use crate::exec::ExecError;
+use crate::host::User;
+use crate::podman::{self, PodmanError};
+
+/// Runs `podman system migrate` once per podman version.
+pub fn check(user: &User) -> Result<()> {
+    let version = podman::version().map_err(|e| match e {
+        PodmanError::Exec(ExecError::NotFound { .. }) => anyhow!("podman(1) not found"),
+        other => {
+            tracing::debug!("Getting the Podman version: {other}");
+            anyhow!("failed to get the Podman version")
+        }
+    })?;
+    crate::session::set_podman_version(&version);
+    let config_dir = crate::config::user_config_dir()
+        .map_err(|_| anyhow!("failed to get the user config directory"))?
+        .join("toolbox");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o775)
+        .create(&config_dir)
+        .map_err(|_| anyhow!("failed to create configuration directory"))?;
+    let rt = crate::host::ensure_runtime_dir(user)?;
+    let lock_file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(rt.join("migrate.lock"))
+        .map_err(|_| anyhow!("failed to create lock file"))?;
+    let _lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|_| anyhow!("failed to acquire lock"))?;
+    let stamp = config_dir.join("podman-system-migrate");
+    match std::fs::read_to_string(&stamp) {
+        Ok(text) => {
+            let old = text.trim();
+            if !old.is_empty() && compare_versions(&version, old) != Ordering::Greater {
+                tracing::debug!("Migration not needed: Podman version {version} is unchanged");
+                return Ok(());
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return Err(anyhow!("failed to read migration stamp file")),
+    }
+    tracing::debug!("Migrating to newer Podman");
+    podman::cmd()
+        .args(["system", "migrate"])
+        .run()
+        .map_err(|_| anyhow!("failed to migrate containers"))?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o664)
+        .open(&stamp)
+        .map_err(|_| anyhow!("failed to update Podman version in migration stamp file"))?;
+    writeln!(file, "{version}")
+        .map_err(|_| anyhow!("failed to update Podman version in migration stamp file"))?;
+    Ok(())
+}
+
+/// Compares versions the PHP `version_compare` way closely enough for
+/// podman: numeric parts numerically, a pre-release suffix below the
+/// release.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    fn parts(v: &str) -> (Vec<u64>, Option<String>) {
+        let (main, pre) = match v.split_once(['-', '~', '+']) {
+            Some((m, p)) => (m, Some(p.to_string())),
+            None => (v, None),
+        };
+        let nums = main
+            .split('.')
+            .map(|p| p.trim().parse::<u64>().unwrap_or(0))
+            .collect();
+        (nums, pre)
+    }
+    let (na, pa) = parts(a);
+    let (nb, pb) = parts(b);
+    let len = na.len().max(nb.len());
+    for i in 0..len {
+        let x = na.get(i).copied().unwrap_or(0);
+        let y = nb.get(i).copied().unwrap_or(0);
+        match x.cmp(&y) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+    }
+    match (pa, pb) {
+        (None, None) => Ordering::Equal,
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp(&y),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(compare_versions("4.3.1", "4.3.1"), Ordering::Equal);
+        assert_eq!(compare_versions("4.10.0", "4.9.9"), Ordering::Greater);
+        assert_eq!(compare_versions("2.1.0-dev", "2.1.0"), Ordering::Less);
+        assert_eq!(compare_versions("5", "4.9"), Ordering::Greater);
+    }
+}

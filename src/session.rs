@@ -1,0 +1,514 @@
+//! From an existing container to a command running in it: inspect, start,
+//! wait for the entry point, `podman exec` with upstream's fallbacks and
+//! exit-code rules (spec: cli.md §5, podman.md §6-§7).
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Result, anyhow};
+
+use crate::context::Ctx;
+use crate::error::ExitError;
+use crate::exec::{ExecError, Io};
+use crate::podman::{self, ContainerInfo, PodmanError};
+
+/// How long the entry point may take (upstream's fixed 25 s).
+const INIT_TIMEOUT: Duration = Duration::from_secs(25);
+
+static PODMAN_VERSION: OnceLock<String> = OnceLock::new();
+
+/// Remembers the podman version found in pre-run.
+pub fn set_podman_version(version: &str) {
+    let _ = PODMAN_VERSION.set(version.to_string());
+}
+
+/// Whether the podman found in pre-run is at least `version` (unknown counts as new).
+pub fn podman_version_at_least(version: &str) -> bool {
+    PODMAN_VERSION
+        .get()
+        .is_none_or(|v| crate::migrate::compare_versions(v, version) != std::cmp::Ordering::Less)
+}
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct ExecRequest {
+    /// The container.
+    pub container: String,
+    /// The command and its arguments.
+    pub command: Vec<OsString>,
+    /// `run` wraps the command in a login shell; `enter`'s is one already.
+    pub login: bool,
+    /// `enter` falls back to `/bin/bash -l` once when the shell is missing.
+    pub shell_fallback: bool,
+    /// `enter` prints OSC 777 container push/pop sequences.
+    pub osc: bool,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+}
+
+/// Why a container could not be looked up.
+pub enum Lookup {
+    /// Found.
+    Found(Box<ContainerInfo>),
+    /// No such container.
+    Missing,
+}
+
+/// Inspects a container, telling "missing" apart from podman failing.
+pub fn lookup(name: &str) -> Result<Lookup> {
+    match podman::inspect_container(name) {
+        Ok(info) => Ok(Lookup::Found(Box::new(info))),
+        Err(PodmanError::Exec(ExecError::NotFound { .. })) => Err(anyhow!("podman(1) not found")),
+        Err(e) if podman::is_missing(&e) => {
+            let stderr = match &e {
+                PodmanError::Exec(x) => x.stderr().to_string(),
+                _ => String::new(),
+            };
+            if stderr.contains("no such") || stderr.is_empty() || matches!(e, PodmanError::Empty) {
+                Ok(Lookup::Missing)
+            } else {
+                tracing::debug!("Inspecting container {name}: {e}");
+                Err(anyhow!("failed to inspect container {name}"))
+            }
+        }
+        Err(e) => {
+            tracing::debug!("Inspecting container {name}: {e}");
+            Err(anyhow!("failed to inspect container {name}"))
+        }
+    }
+}
+
+/// Starts the container if needed, waits for it, and runs the command.
+pub fn run_in_container(ctx: &Ctx, info: ContainerInfo, req: &ExecRequest) -> Result<()> {
+    let name = &req.container;
+    let entry = info.config.cmd.first().map(String::as_str).unwrap_or("");
+    if Path::new(entry).file_name() != Some(OsStr::new("toolbox")) {
+        return Err(anyhow!(
+            "container {name} is too old and no longer supported\nRecreate it with Toolbx version 0.0.97 or newer."
+        ));
+    }
+    if info.mounts.iter().any(|m| m.destination == "/run/host/monitor") {
+        eprintln!(
+            "Warning: container {name} uses deprecated features\nConsider recreating it with Toolbx version 0.0.97 or newer."
+        );
+    }
+    let rt = crate::host::ensure_runtime_dir(&ctx.user)?;
+    let (pid, started_at) = if info.state.pid > 0 {
+        (info.state.pid, None)
+    } else {
+        let started = SystemTime::now();
+        start(name)?;
+        let info = podman::inspect_container(name).map_err(|e| {
+            tracing::debug!("Inspecting container {name}: {e}");
+            anyhow!("failed to inspect container {name}")
+        })?;
+        if info.state.pid <= 0 {
+            return Err(entry_point_failure(name, Some(started)));
+        }
+        (info.state.pid, Some(started))
+    };
+    wait_for_init(name, pid, &rt, started_at)?;
+    exec_loop(ctx, req)
+}
+
+fn start(name: &str) -> Result<()> {
+    tracing::debug!("Starting container {name}");
+    match podman::start(name) {
+        Ok(()) => Ok(()),
+        Err(e) if e.stderr().contains("use system migrate to mitigate") => {
+            let runtime = if cgroups_v2() { "crun" } else { "runc" };
+            podman::cmd()
+                .args(["system", "migrate", "--new-runtime", runtime])
+                .run()
+                .map_err(|_| {
+                    anyhow!(
+                        "failed to migrate containers to OCI runtime {runtime}\nFactory reset with: podman system reset"
+                    )
+                })?;
+            podman::start(name).map_err(|_| {
+                anyhow!(
+                    "container {name} doesn't support cgroups v{}\nFactory reset with: podman system reset",
+                    if cgroups_v2() { 2 } else { 1 }
+                )
+            })
+        }
+        Err(ExecError::NotFound { .. }) => Err(anyhow!("podman(1) not found")),
+        Err(e) => {
+            // Ours: podman's own reason follows upstream's line (smell 4).
+            let reason = e.stderr().trim();
+            if reason.is_empty() {
+                Err(anyhow!("failed to start container {name}"))
+            } else {
+                Err(anyhow!("failed to start container {name}\n{reason}"))
+            }
+        }
+    }
+}
+
+fn cgroups_v2() -> bool {
+    nix::sys::statfs::statfs("/sys/fs/cgroup")
+        .map(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+        .unwrap_or(false)
+}
+
+/// The entry point's own error lines from `podman logs`, or upstream's
+/// generic line.
+fn entry_point_failure(name: &str, since: Option<SystemTime>) -> anyhow::Error {
+    let since = since.map(|t| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    });
+    let errors = podman::logs(name, since)
+        .map(|text| entry_point_errors(&text))
+        .unwrap_or_default();
+    if errors.is_empty() {
+        anyhow!("invalid entry point PID of container {name}")
+    } else {
+        anyhow!("{}", errors.join("\n"))
+    }
+}
+
+/// Lines of the entry point's log that are errors: those without a
+/// logfmt `level` key, with a leading `Error: ` removed, de-duplicated.
+/// Logfmt lines are logged again at debug level as `> msg`.
+pub fn entry_point_errors(log: &str) -> Vec<String> {
+    let mut errors: Vec<String> = Vec::new();
+    for line in log.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with("level=") || line.contains(" level=") {
+            tracing::debug!("> {line}");
+            continue;
+        }
+        let text = line.strip_prefix("Error: ").unwrap_or(line).to_string();
+        if !errors.contains(&text) {
+            errors.push(text);
+        }
+    }
+    errors
+}
+
+fn polling_forced() -> bool {
+    match std::env::var("TOOLBX_RUN_USE_POLLING") {
+        Ok(v) if !v.is_empty() => crate::cli::parse_go_bool(&v).unwrap_or(true),
+        _ => false,
+    }
+}
+
+/// A stamp counts when it exists and, if we started the container, was
+/// written after that: stamps are keyed by PID only, and a recycled PID
+/// would otherwise look initialised (upstream smell 6).
+fn stamp_ready(stamp: &Path, started_at: Option<SystemTime>) -> bool {
+    let Ok(meta) = std::fs::metadata(stamp) else {
+        return false;
+    };
+    match (started_at, meta.modified()) {
+        (Some(start), Ok(modified)) => modified + Duration::from_secs(1) >= start,
+        _ => true,
+    }
+}
+
+fn wait_for_init(name: &str, pid: i64, rt: &Path, started_at: Option<SystemTime>) -> Result<()> {
+    let stamp = rt.join(format!("container-initialized-{pid}"));
+    let polling = polling_forced();
+    if !polling && stamp_ready(&stamp, started_at) {
+        return Ok(());
+    }
+    tracing::debug!("Waiting for container {name} to finish initializing");
+    let deadline = Instant::now() + INIT_TIMEOUT;
+    let watcher = if polling {
+        tracing::debug!("Setting up polling ticker for container {name}");
+        None
+    } else {
+        tracing::debug!("Setting up watches for file system events from container {name}");
+        watch(rt)
+    };
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    loop {
+        if stamp_ready(&stamp, started_at) {
+            return Ok(());
+        }
+        // With --pid host the entry point is a host process: once it is
+        // gone, the container has stopped and its log says why.
+        if !proc_dir.exists() {
+            return Err(entry_point_failure(name, started_at));
+        }
+        if Instant::now() >= deadline {
+            return Err(anyhow!("failed to initialize container {name}"));
+        }
+        match &watcher {
+            Some(inotify) => wait_event(inotify, Duration::from_millis(100)),
+            None if polling => {
+                std::thread::sleep(Duration::from_secs(1));
+                tracing::debug!("Handling polling tick for container {name}");
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn watch(dir: &Path) -> Option<nix::sys::inotify::Inotify> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+    inotify
+        .add_watch(
+            dir,
+            AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CLOSE_WRITE,
+        )
+        .ok()?;
+    Some(inotify)
+}
+
+fn wait_event(inotify: &nix::sys::inotify::Inotify, timeout: Duration) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+    let ms = PollTimeout::try_from(timeout.as_millis() as i32).unwrap_or(PollTimeout::NONE);
+    if matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+        let _ = inotify.read_events();
+    }
+}
+
+/// Quotes bytes for bash as `$'…'`, so arguments that are not UTF-8 reach
+/// the container intact: podman carries argv as JSON, which would turn
+/// them into U+FFFD, while this text is plain ASCII.
+pub fn bash_ansi_quote(word: &OsStr) -> String {
+    let mut out = String::from("$'");
+    for &b in word.as_bytes() {
+        match b {
+            b'\'' => out.push_str("\\'"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The argv of one `podman exec` try (podman.md §7.1).
+pub fn exec_args(req: &ExecRequest, user: &str, workdir: &Path, command: &[OsString], tty: bool) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["exec".into()];
+    if podman_version_at_least("1.8.1") {
+        // Keeps Ctrl-P for readline.
+        args.extend(["--detach-keys".into(), "".into()]);
+    }
+    args.extend(crate::forward::env_options());
+    args.push("--interactive".into());
+    args.extend(["--preserve-fds".into(), req.preserve_fds.to_string().into()]);
+    if tty {
+        args.push("--tty".into());
+    }
+    args.extend(["--user".into(), user.into()]);
+    args.push("--workdir".into());
+    args.push(workdir.as_os_str().to_os_string());
+    args.push(req.container.clone().into());
+    // capsh clears the capability sets of the privileged container for the
+    // user's session; bash runs the command so that its messages
+    // (`exec: foo: not found`) are upstream's.
+    args.extend(["capsh", "--caps=", "--"].map(OsString::from));
+    if req.login {
+        args.push("--login".into());
+    }
+    args.push("-c".into());
+    let utf8 = command.iter().all(|w| w.to_str().is_some());
+    if utf8 {
+        args.push("exec \"$@\"".into());
+        args.push("bash".into());
+        args.extend(command.iter().cloned());
+    } else {
+        let words: Vec<String> = command.iter().map(|w| bash_ansi_quote(w)).collect();
+        args.push(format!("exec {}", words.join(" ")).into());
+        args.push("bash".into());
+    }
+    args
+}
+
+fn probe(user: &str, container: &str, script: &str, arg: &OsStr) -> Result<bool> {
+    let status = podman::cmd()
+        .args(["exec", "--user", user, container, "sh", "-c", script, "sh"])
+        .arg(arg)
+        .status()
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(status.success())
+}
+
+fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
+    let name = &req.container;
+    let tty = crate::prompt::interactive();
+    let mut workdir = ctx.cwd.clone();
+    let mut command = req.command.clone();
+    let mut workdir_fallback_used = false;
+    let mut shell_fallback_used = false;
+    let uid = ctx.user.uid;
+    loop {
+        let cmd0 = command.first().cloned().unwrap_or_default();
+        if req.osc {
+            print!("\x1b]777;container;push;{name};toolbox;{uid}\x1b\\");
+            let _ = std::io::stdout().flush();
+        }
+        let args = exec_args(req, &ctx.user.name, &workdir, &command, tty);
+        let status = {
+            let _guard = IgnoreInterrupts::new();
+            podman::cmd()
+                .args(args)
+                .stdin(Io::Inherit)
+                .stdout(Io::Inherit)
+                .stderr(Io::Inherit)
+                .status()
+        };
+        if req.osc {
+            print!("\x1b]777;container;pop;;;{uid}\x1b\\");
+            let _ = std::io::stdout().flush();
+        }
+        let status = status.map_err(|e| match e {
+            ExecError::NotFound { .. } => anyhow!("podman(1) not found"),
+            other => anyhow!("{other}"),
+        })?;
+        let code = crate::exec::status_code(status);
+        let cmd0_text = cmd0.to_string_lossy().into_owned();
+        let is_toolbox = cmd0_text == "toolbox";
+        match code {
+            0 => return Ok(()),
+            125 => {
+                return Err(exit(125, format!("failed to invoke 'podman exec' in container {name}")));
+            }
+            126 if is_toolbox => return Err(silent(126)),
+            126 => {
+                return Err(exit(126, format!("failed to invoke command {cmd0_text} in container {name}")));
+            }
+            127 => {
+                if !probe(&ctx.user.name, name, "test -d \"$1\"", workdir.as_os_str())? {
+                    if workdir_fallback_used {
+                        return Err(exit(127, format!("directory {} not found in container {name}", workdir.display())));
+                    }
+                    eprintln!("Error: directory {} not found in container {name}", workdir.display());
+                    eprintln!("Using {} instead.", ctx.user.home.display());
+                    workdir = ctx.user.home.clone();
+                    workdir_fallback_used = true;
+                    continue;
+                }
+                if !probe(&ctx.user.name, name, "command -v \"$1\"", &cmd0)? {
+                    if req.shell_fallback && !shell_fallback_used {
+                        eprintln!("Error: command {cmd0_text} not found in container {name}");
+                        eprintln!("Using /bin/bash instead.");
+                        command = vec!["/bin/bash".into(), "-l".into()];
+                        shell_fallback_used = true;
+                        continue;
+                    }
+                    return Err(exit(127, format!("command {cmd0_text} not found in container {name}")));
+                }
+                // The command exists and itself returned 127. Upstream
+                // reports success here by accident (cli.md §16 #3): `run`
+                // passes 127 on, `enter` keeps upstream's exit 0.
+                if is_toolbox || !req.shell_fallback {
+                    return Err(silent(127));
+                }
+                return Ok(());
+            }
+            other => return Err(silent(other)),
+        }
+    }
+}
+
+fn exit(code: i32, msg: String) -> anyhow::Error {
+    anyhow::Error::new(ExitError::new(code, msg))
+}
+
+fn silent(code: i32) -> anyhow::Error {
+    anyhow::Error::new(ExitError::silent(code))
+}
+
+/// Ignores SIGINT and SIGQUIT while a foreground child runs, as
+/// `system(3)` does, so Ctrl-C reaches only the command in the container.
+struct IgnoreInterrupts {
+    old: Vec<(nix::sys::signal::Signal, nix::sys::signal::SigAction)>,
+}
+
+impl IgnoreInterrupts {
+    #[allow(unsafe_code)]
+    fn new() -> Self {
+        use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+        let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+        let mut old = Vec::new();
+        for sig in [Signal::SIGINT, Signal::SIGQUIT] {
+            // SAFETY: installing SIG_IGN runs no handler code, so no
+            // async-signal-safety rules can be broken.
+            if let Ok(prev) = unsafe { sigaction(sig, &ignore) } {
+                old.push((sig, prev));
+            }
+        }
+        IgnoreInterrupts { old }
+    }
+}
+
+impl Drop for IgnoreInterrupts {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        for (sig, action) in &self.old {
+            // SAFETY: restores the disposition saved in `new`.
+            let _ = unsafe { nix::sys::signal::sigaction(*sig, action) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(login: bool) -> ExecRequest {
+        ExecRequest {
+            container: "box".into(),
+            command: vec![],
+            login,
+            shell_fallback: false,
+            osc: false,
+            preserve_fds: 0,
+        }
+    }
+
+    #[test]
+    fn entry_point_errors_are_non_logfmt_lines() {
+        let log = "level=debug msg=\"Creating /run/.toolbxenv\"\nError: TOOLBX_FAIL_ENTRY_POINT is set\nThis environment variable should only be set when testing.\nError: TOOLBX_FAIL_ENTRY_POINT is set\n";
+        assert_eq!(
+            entry_point_errors(log),
+            vec![
+                "TOOLBX_FAIL_ENTRY_POINT is set".to_string(),
+                "This environment variable should only be set when testing.".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn exec_argv_keeps_words_verbatim() {
+        let cmd: Vec<OsString> = ["ls", "a b", "", "*"].map(OsString::from).to_vec();
+        let args = exec_args(&req(true), "me", Path::new("/w"), &cmd, false);
+        let tail: Vec<&OsStr> = args.iter().rev().take(9).rev().map(|a| a.as_os_str()).collect();
+        assert_eq!(
+            tail,
+            ["capsh", "--caps=", "--", "--login", "-c", "exec \"$@\"", "bash", "ls", "a b", "", "*"][2..]
+                .iter()
+                .map(OsStr::new)
+                .collect::<Vec<_>>()
+        );
+        assert!(args.iter().any(|a| a == "--interactive"));
+        assert!(!args.iter().any(|a| a == "--tty"));
+    }
+
+    #[test]
+    fn non_utf8_goes_through_ansi_quoting() {
+        use std::os::unix::ffi::OsStringExt;
+        let cmd = vec![OsString::from("printf"), OsString::from_vec(vec![b'a', 0xff, b'\''])];
+        let args = exec_args(&req(false), "me", Path::new("/w"), &cmd, false);
+        let script = args[args.len() - 2].to_str().unwrap();
+        assert_eq!(script, "exec $'printf' $'a\\xff\\''");
+        assert!(args.iter().all(|a| a.to_str().is_some()));
+    }
+}
