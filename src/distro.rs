@@ -282,7 +282,10 @@ pub fn image_tag(image: &str) -> &str {
 
 /// Whether the text could be an image ID.
 pub fn could_be_image_id(image: &str) -> bool {
-    (6..=64).contains(&image.len()) && image.bytes().all(|b| matches!(b, b'a'..=b'f' | b'0'..=b'9'))
+    (6..=64).contains(&image.len())
+        && image
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'f' | b'0'..=b'9'))
 }
 
 /// The container name derived from an image.
@@ -320,8 +323,15 @@ mod tests {
     fn fedora_releases() {
         assert_eq!(rel("fedora", "f40").unwrap(), "40");
         assert_eq!(rel("fedora", "F39").unwrap(), "39");
-        for bad in ["-3", "-3.0", "-3.1", "0", "0.0", "0.1", "3.0", "3.1", "foo", "3foo", "foobar", "+40", ""] {
-            assert_eq!(rel("fedora", bad), Err("The release must be a positive integer."), "{bad}");
+        for bad in [
+            "-3", "-3.0", "-3.1", "0", "0.0", "0.1", "3.0", "3.1", "foo", "3foo", "foobar", "+40",
+            "",
+        ] {
+            assert_eq!(
+                rel("fedora", bad),
+                Err("The release must be a positive integer."),
+                "{bad}"
+            );
         }
     }
 
@@ -330,28 +340,65 @@ mod tests {
         for good in ["8.0", "8.3", "8.42", "8.10"] {
             assert_eq!(rel("rhel", good).unwrap(), good);
         }
-        for bad in ["8", "8.0.0", "8.0.1", "8.3.0", "8.3.1", "foo", "8.2foo", "-2.-1", "2.-1", ".5"] {
-            assert_eq!(rel("rhel", bad), Err("The release must be in the '<major>.<minor>' format."), "{bad}");
+        for bad in [
+            "8", "8.0.0", "8.0.1", "8.3.0", "8.3.1", "foo", "8.2foo", "-2.-1", "2.-1", ".5",
+        ] {
+            assert_eq!(
+                rel("rhel", bad),
+                Err("The release must be in the '<major>.<minor>' format."),
+                "{bad}"
+            );
         }
-        assert_eq!(rel("rhel", "-2.1"), Err("The release must be a positive number."));
-        assert_eq!(rel("rhel", "0.0"), Err("The release must be a positive number."));
+        assert_eq!(
+            rel("rhel", "-2.1"),
+            Err("The release must be a positive number.")
+        );
+        assert_eq!(
+            rel("rhel", "0.0"),
+            Err("The release must be a positive number.")
+        );
     }
 
     #[test]
     fn ubuntu_releases() {
         let format = Err("The release must be in the 'YY.MM' format.");
-        for bad in ["20", "20.04.0", "20.04.1", "foo", "20foo", "foo.bar", "foo.bar.baz", "4.bar", "4.bar.baz"] {
+        for bad in [
+            "20",
+            "20.04.0",
+            "20.04.1",
+            "foo",
+            "20foo",
+            "foo.bar",
+            "foo.bar.baz",
+            "4.bar",
+            "4.bar.baz",
+        ] {
             assert_eq!(rel("ubuntu", bad), format, "{bad}");
         }
-        assert_eq!(rel("ubuntu", "3.10"), Err("The release year must be 4 or more."));
+        assert_eq!(
+            rel("ubuntu", "3.10"),
+            Err("The release year must be 4 or more.")
+        );
         for bad in ["202.4", "202.04", "2020.4", "2020.04"] {
-            assert_eq!(rel("ubuntu", bad), Err("The release year cannot have more than two digits."));
+            assert_eq!(
+                rel("ubuntu", bad),
+                Err("The release year cannot have more than two digits.")
+            );
         }
-        assert_eq!(rel("ubuntu", "04.10"), Err("The release year cannot have a leading zero."));
+        assert_eq!(
+            rel("ubuntu", "04.10"),
+            Err("The release year cannot have a leading zero.")
+        );
         for bad in ["4.0", "4.00", "4.13"] {
-            assert_eq!(rel("ubuntu", bad), Err("The release month must be between 01 and 12."));
+            assert_eq!(
+                rel("ubuntu", bad),
+                Err("The release month must be between 01 and 12.")
+            );
         }
-        assert_eq!(rel("ubuntu", "20.4"), Err("The release month must have two digits."));
+        assert_eq!(
+            rel("ubuntu", "20.4"),
+            Err("The release month must have two digits.")
+        );
         for good in ["4.10", "5.04", "20.04", "20.10"] {
             assert_eq!(rel("ubuntu", good).unwrap(), good);
         }
@@ -389,18 +436,31 @@ mod tests {
 
     #[test]
     fn image_references() {
-        assert_eq!(container_name_from_image("fedora-toolbox:34"), "fedora-toolbox-34");
+        assert_eq!(
+            container_name_from_image("fedora-toolbox:34"),
+            "fedora-toolbox-34"
+        );
         assert_eq!(container_name_from_image("quay.io/foo/bar:1.0"), "bar-1.0");
-        assert_eq!(container_name_from_image("registry.access.redhat.com/ubi9/toolbox"), "rhel-toolbox");
+        assert_eq!(
+            container_name_from_image("registry.access.redhat.com/ubi9/toolbox"),
+            "rhel-toolbox"
+        );
         assert_eq!(
             container_name_from_image("localhost:5000/team/dev-tools:2024.1"),
             "dev-tools-2024.1"
         );
-        assert_eq!(container_name_from_image("quay.io/someone/fedora-toolbox:40"), "fedora-toolbox-40");
+        assert_eq!(
+            container_name_from_image("quay.io/someone/fedora-toolbox:40"),
+            "fedora-toolbox-40"
+        );
         let id = "a".repeat(64);
         assert_eq!(container_name_from_image(&id), id);
-        assert!(!is_valid_container_name(&container_name_from_image("ßpeci@l.N@m€")));
-        assert!(!is_valid_container_name(&container_name_from_image("x@sha256:abcd")));
+        assert!(!is_valid_container_name(&container_name_from_image(
+            "ßpeci@l.N@m€"
+        )));
+        assert!(!is_valid_container_name(&container_name_from_image(
+            "x@sha256:abcd"
+        )));
         assert_eq!(image_domain("localhost/x"), Some("localhost"));
         assert_eq!(image_domain("team/x"), None);
         assert!(could_be_image_id("abcdef"));

@@ -248,7 +248,9 @@ impl Cmd {
     pub fn spawn(&self) -> Result<Child, ExecError> {
         let path = self.resolve()?;
         tracing::debug!("Running {}", self.display());
-        self.command(&path).spawn().map_err(|source| self.spawn_error(source))
+        self.command(&path)
+            .spawn()
+            .map_err(|source| self.spawn_error(source))
     }
 
     fn spawn_error(&self, source: io::Error) -> ExecError {
@@ -358,7 +360,10 @@ mod tests {
 
     #[test]
     fn stdout_is_captured() {
-        let out = Cmd::new("sh").args(["-c", "printf hi"]).run_stdout().unwrap();
+        let out = Cmd::new("sh")
+            .args(["-c", "printf hi"])
+            .run_stdout()
+            .unwrap();
         assert_eq!(out, "hi");
     }
 

@@ -123,9 +123,8 @@ fn prerun(cli: &Cli, command: &Command, argv: Vec<OsString>) -> Result<Ctx> {
         Some(p) => std::path::PathBuf::from(p),
         None if inside => return Err(anyhow!("TOOLBOX_PATH not set")),
         None => {
-            let exe = host::executable().map_err(|e| {
-                anyhow!("failed to resolve absolute path to the executable: {e}")
-            })?;
+            let exe = host::executable()
+                .map_err(|e| anyhow!("failed to resolve absolute path to the executable: {e}"))?;
             // SAFETY-free: set before any thread is started.
             set_env("TOOLBOX_PATH", &exe);
             exe
@@ -134,8 +133,8 @@ fn prerun(cli: &Cli, command: &Command, argv: Vec<OsString>) -> Result<Ctx> {
     if !inside && !light {
         migrate::check(&user)?;
     }
-    let cwd = std::env::current_dir()
-        .map_err(|e| anyhow!("failed to get the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| anyhow!("failed to get the working directory: {e}"))?;
     let config = config::load()?;
     let host_distro = distro::detect_host();
     let default_container = resolve::resolve(&resolve::Request::default(), &config, &host_distro)

@@ -122,7 +122,12 @@ where
         event.record(&mut MessageVisitor(&mut msg));
         let level = *event.metadata().level();
         if self.logfmt {
-            writeln!(writer, "level={} msg={}", logrus_name(level), logfmt_quote(&msg))
+            writeln!(
+                writer,
+                "level={} msg={}",
+                logrus_name(level),
+                logfmt_quote(&msg)
+            )
         } else {
             writeln!(writer, "{} {}", short_name(level), msg)
         }

@@ -59,7 +59,11 @@ pub enum ResolveError {
 }
 
 /// Runs the algorithm of cli.md §3.5.
-pub fn resolve(req: &Request, config: &Config, host: &HostDistro) -> Result<Resolved, ResolveError> {
+pub fn resolve(
+    req: &Request,
+    config: &Config,
+    host: &HostDistro,
+) -> Result<Resolved, ResolveError> {
     let distro_name = if !req.distro.is_empty() {
         req.distro.to_string()
     } else if let Some(cd) = &config.distro {
@@ -67,7 +71,8 @@ pub fn resolve(req: &Request, config: &Config, host: &HostDistro) -> Result<Reso
     } else {
         host.distro.clone()
     };
-    let distro = distro::find(&distro_name).ok_or_else(|| ResolveError::Distro(distro_name.clone()))?;
+    let distro =
+        distro::find(&distro_name).ok_or_else(|| ResolveError::Distro(distro_name.clone()))?;
 
     let release = if distro_name == host.distro {
         pick(req.release, config.release.as_deref(), &host.release)
@@ -81,14 +86,19 @@ pub fn resolve(req: &Request, config: &Config, host: &HostDistro) -> Result<Reso
     } else {
         pick(req.release, config.release.as_deref(), "")
     };
-    let release = distro.parse_release(&release).map_err(ResolveError::Release)?;
+    let release = distro
+        .parse_release(&release)
+        .map_err(ResolveError::Release)?;
 
     let (image, release) = if req.image.is_empty() {
         match &config.image {
             Some(ci) if req.distro.is_empty() && req.release.is_empty() => {
                 let tag = distro::image_tag(ci);
                 let release = if tag.is_empty() {
-                    config.release.clone().unwrap_or_else(|| host.release.clone())
+                    config
+                        .release
+                        .clone()
+                        .unwrap_or_else(|| host.release.clone())
                 } else {
                     tag.to_string()
                 };
@@ -99,7 +109,10 @@ pub fn resolve(req: &Request, config: &Config, host: &HostDistro) -> Result<Reso
     } else {
         let tag = distro::image_tag(req.image);
         let release = if tag.is_empty() {
-            config.release.clone().unwrap_or_else(|| host.release.clone())
+            config
+                .release
+                .clone()
+                .unwrap_or_else(|| host.release.clone())
         } else {
             tag.to_string()
         };
@@ -157,14 +170,56 @@ mod tests {
     fn table_of_cli_md() {
         let f40 = host("fedora", "40");
         let r = run(Request::default(), &f40).unwrap();
-        assert_eq!((r.image.as_str(), r.container.as_str()), ("fedora-toolbox:40", "fedora-toolbox-40"));
-        let r = run(Request { distro: "fedora", release: "f39", ..Default::default() }, &f40).unwrap();
-        assert_eq!((r.image.as_str(), r.container.as_str()), ("fedora-toolbox:39", "fedora-toolbox-39"));
-        let r = run(Request { distro: "rhel", release: "8.10", ..Default::default() }, &f40).unwrap();
-        assert_eq!((r.image.as_str(), r.container.as_str()), ("toolbox:8.10", "rhel-toolbox-8.10"));
-        let r = run(Request { distro: "arch", ..Default::default() }, &f40).unwrap();
-        assert_eq!((r.image.as_str(), r.container.as_str()), ("arch-toolbox:latest", "arch-toolbox-latest"));
-        let r = run(Request { image: "quay.io/foo/bar:1.0", ..Default::default() }, &f40).unwrap();
+        assert_eq!(
+            (r.image.as_str(), r.container.as_str()),
+            ("fedora-toolbox:40", "fedora-toolbox-40")
+        );
+        let r = run(
+            Request {
+                distro: "fedora",
+                release: "f39",
+                ..Default::default()
+            },
+            &f40,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.image.as_str(), r.container.as_str()),
+            ("fedora-toolbox:39", "fedora-toolbox-39")
+        );
+        let r = run(
+            Request {
+                distro: "rhel",
+                release: "8.10",
+                ..Default::default()
+            },
+            &f40,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.image.as_str(), r.container.as_str()),
+            ("toolbox:8.10", "rhel-toolbox-8.10")
+        );
+        let r = run(
+            Request {
+                distro: "arch",
+                ..Default::default()
+            },
+            &f40,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.image.as_str(), r.container.as_str()),
+            ("arch-toolbox:latest", "arch-toolbox-latest")
+        );
+        let r = run(
+            Request {
+                image: "quay.io/foo/bar:1.0",
+                ..Default::default()
+            },
+            &f40,
+        )
+        .unwrap();
         assert_eq!(r.container, "bar-1.0");
         let debian = host("fedora", "44");
         let r = run(Request::default(), &debian).unwrap();
@@ -175,21 +230,47 @@ mod tests {
     fn errors() {
         let f40 = host("fedora", "40");
         assert_eq!(
-            run(Request { distro: "alpine", release: "35", ..Default::default() }, &f40),
+            run(
+                Request {
+                    distro: "alpine",
+                    release: "35",
+                    ..Default::default()
+                },
+                &f40
+            ),
             Err(ResolveError::Distro("alpine".into()))
         );
         assert_eq!(
-            run(Request { distro: "ubuntu", ..Default::default() }, &f40),
+            run(
+                Request {
+                    distro: "ubuntu",
+                    ..Default::default()
+                },
+                &f40
+            ),
             Err(ResolveError::NoRelease("ubuntu".into()))
         );
         assert_eq!(
-            run(Request { container: "dev:box", container_arg: "CONTAINER", ..Default::default() }, &f40)
-                .unwrap_err()
-                .to_string(),
+            run(
+                Request {
+                    container: "dev:box",
+                    container_arg: "CONTAINER",
+                    ..Default::default()
+                },
+                &f40
+            )
+            .unwrap_err()
+            .to_string(),
             "invalid argument for 'CONTAINER'\nContainer names must match '[a-zA-Z0-9][a-zA-Z0-9_.-]*'."
         );
         assert!(matches!(
-            run(Request { image: "ßpeci@l.N@m€", ..Default::default() }, &f40),
+            run(
+                Request {
+                    image: "ßpeci@l.N@m€",
+                    ..Default::default()
+                },
+                &f40
+            ),
             Err(ResolveError::ImageName(_))
         ));
     }

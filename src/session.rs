@@ -91,7 +91,11 @@ pub fn run_in_container(ctx: &Ctx, info: ContainerInfo, req: &ExecRequest) -> Re
             "container {name} is too old and no longer supported\nRecreate it with Toolbx version 0.0.97 or newer."
         ));
     }
-    if info.mounts.iter().any(|m| m.destination == "/run/host/monitor") {
+    if info
+        .mounts
+        .iter()
+        .any(|m| m.destination == "/run/host/monitor")
+    {
         eprintln!(
             "Warning: container {name} uses deprecated features\nConsider recreating it with Toolbx version 0.0.97 or newer."
         );
@@ -294,7 +298,13 @@ pub fn bash_ansi_quote(word: &OsStr) -> String {
 }
 
 /// The argv of one `podman exec` try (podman.md §7.1).
-pub fn exec_args(req: &ExecRequest, user: &str, workdir: &Path, command: &[OsString], tty: bool) -> Vec<OsString> {
+pub fn exec_args(
+    req: &ExecRequest,
+    user: &str,
+    workdir: &Path,
+    command: &[OsString],
+    tty: bool,
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["exec".into()];
     if podman_version_at_least("1.8.1") {
         // Keeps Ctrl-P for readline.
@@ -378,18 +388,33 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
         match code {
             0 => return Ok(()),
             125 => {
-                return Err(exit(125, format!("failed to invoke 'podman exec' in container {name}")));
+                return Err(exit(
+                    125,
+                    format!("failed to invoke 'podman exec' in container {name}"),
+                ));
             }
             126 if is_toolbox => return Err(silent(126)),
             126 => {
-                return Err(exit(126, format!("failed to invoke command {cmd0_text} in container {name}")));
+                return Err(exit(
+                    126,
+                    format!("failed to invoke command {cmd0_text} in container {name}"),
+                ));
             }
             127 => {
                 if !probe(&ctx.user.name, name, "test -d \"$1\"", workdir.as_os_str())? {
                     if workdir_fallback_used {
-                        return Err(exit(127, format!("directory {} not found in container {name}", workdir.display())));
+                        return Err(exit(
+                            127,
+                            format!(
+                                "directory {} not found in container {name}",
+                                workdir.display()
+                            ),
+                        ));
                     }
-                    eprintln!("Error: directory {} not found in container {name}", workdir.display());
+                    eprintln!(
+                        "Error: directory {} not found in container {name}",
+                        workdir.display()
+                    );
                     eprintln!("Using {} instead.", ctx.user.home.display());
                     workdir = ctx.user.home.clone();
                     workdir_fallback_used = true;
@@ -403,7 +428,10 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
                         shell_fallback_used = true;
                         continue;
                     }
-                    return Err(exit(127, format!("command {cmd0_text} not found in container {name}")));
+                    return Err(exit(
+                        127,
+                        format!("command {cmd0_text} not found in container {name}"),
+                    ));
                 }
                 // The command exists and itself returned 127. Upstream
                 // reports success here by accident (cli.md §16 #3): `run`
@@ -490,10 +518,28 @@ mod tests {
     fn exec_argv_keeps_words_verbatim() {
         let cmd: Vec<OsString> = ["ls", "a b", "", "*"].map(OsString::from).to_vec();
         let args = exec_args(&req(true), "me", Path::new("/w"), &cmd, false);
-        let tail: Vec<&OsStr> = args.iter().rev().take(9).rev().map(|a| a.as_os_str()).collect();
+        let tail: Vec<&OsStr> = args
+            .iter()
+            .rev()
+            .take(9)
+            .rev()
+            .map(|a| a.as_os_str())
+            .collect();
         assert_eq!(
             tail,
-            ["capsh", "--caps=", "--", "--login", "-c", "exec \"$@\"", "bash", "ls", "a b", "", "*"][2..]
+            [
+                "capsh",
+                "--caps=",
+                "--",
+                "--login",
+                "-c",
+                "exec \"$@\"",
+                "bash",
+                "ls",
+                "a b",
+                "",
+                "*"
+            ][2..]
                 .iter()
                 .map(OsStr::new)
                 .collect::<Vec<_>>()
@@ -505,7 +551,10 @@ mod tests {
     #[test]
     fn non_utf8_goes_through_ansi_quoting() {
         use std::os::unix::ffi::OsStringExt;
-        let cmd = vec![OsString::from("printf"), OsString::from_vec(vec![b'a', 0xff, b'\''])];
+        let cmd = vec![
+            OsString::from("printf"),
+            OsString::from_vec(vec![b'a', 0xff, b'\'']),
+        ];
         let args = exec_args(&req(false), "me", Path::new("/w"), &cmd, false);
         let script = args[args.len() - 2].to_str().unwrap();
         assert_eq!(script, "exec $'printf' $'a\\xff\\''");

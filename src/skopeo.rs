@@ -55,7 +55,10 @@ pub fn human_size(bytes: u64) -> String {
     let _ = text;
     let rounded = format!("{value:.digits$}");
     let trimmed = if rounded.contains('.') {
-        rounded.trim_end_matches('0').trim_end_matches('.').to_string()
+        rounded
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         rounded
     };
@@ -71,7 +74,10 @@ mod tests {
         assert_eq!(human_size(999), "999B");
         assert_eq!(human_size(294_100_000), "294.1MB");
         assert_eq!(human_size(1_234_000_000), "1.234GB");
-        assert_eq!(parse_size(r#"{"LayersData":[{"Size":1000},{"Size":500}]}"#), Some(1500));
+        assert_eq!(
+            parse_size(r#"{"LayersData":[{"Size":1000},{"Size":500}]}"#),
+            Some(1500)
+        );
         assert_eq!(parse_size(r#"{"Name":"x"}"#), None);
     }
 }

@@ -25,7 +25,10 @@ pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
 /// Runs `toolbox completion`.
 pub fn run(args: &CompletionArgs) -> Result<()> {
     if args.shell.len() != 1 {
-        return Err(with_usage(format!("accepts 1 arg(s), received {}", args.shell.len())));
+        return Err(with_usage(format!(
+            "accepts 1 arg(s), received {}",
+            args.shell.len()
+        )));
     }
     let shell = match args.shell[0].as_str() {
         "bash" => clap_complete::Shell::Bash,

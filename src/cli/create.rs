@@ -20,7 +20,12 @@ pub struct CreateArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "FILE")]
     pub authfile: Option<String>,
     /// Assign a different name to the Toolbx container
-    #[arg(short = 'c', long, allow_hyphen_values = true, value_name = "CONTAINER")]
+    #[arg(
+        short = 'c',
+        long,
+        allow_hyphen_values = true,
+        value_name = "CONTAINER"
+    )]
     pub container: Option<String>,
     /// Create a Toolbx container for a different operating system distribution than the host
     #[arg(short = 'd', long, allow_hyphen_values = true, value_name = "DISTRO")]
@@ -39,10 +44,14 @@ pub struct CreateArgs {
 /// Runs `toolbox create`.
 pub fn run(args: &CreateArgs, ctx: &Ctx) -> Result<()> {
     if args.distro.is_some() && args.image.is_some() {
-        return Err(with_usage("options --distro and --image cannot be used together"));
+        return Err(with_usage(
+            "options --distro and --image cannot be used together",
+        ));
     }
     if args.image.is_some() && args.release.is_some() {
-        return Err(with_usage("options --image and --release cannot be used together"));
+        return Err(with_usage(
+            "options --image and --release cannot be used together",
+        ));
     }
     if let Some(file) = &args.authfile
         && let Err(e) = std::fs::metadata(file)
@@ -103,7 +112,10 @@ pub fn create_container(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) 
             if reason.is_empty() {
                 anyhow!("failed to create container {}", resolved.container)
             } else {
-                anyhow!("failed to create container {}\n{reason}", resolved.container)
+                anyhow!(
+                    "failed to create container {}\n{reason}",
+                    resolved.container
+                )
             }
         })?;
     Ok(true)
@@ -127,9 +139,8 @@ fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Resul
     if domain.is_none() && exists(&format!("localhost/{image}"))? {
         return Ok(Some(image.to_string()));
     }
-    let full = distro::full_image_name(image, &resolved.release).ok_or_else(|| {
-        anyhow!("image {image} not found in local storage and known registries")
-    })?;
+    let full = distro::full_image_name(image, &resolved.release)
+        .ok_or_else(|| anyhow!("image {image} not found in local storage and known registries"))?;
     if exists(&full)? {
         return Ok(Some(image.to_string()));
     }
@@ -142,7 +153,10 @@ fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Resul
         }
         println!("Image required to create Toolbx container.");
         let question = match crate::skopeo::image_size(&full) {
-            Some(size) => format!("Download {full} ({})? [y/N]: ", crate::skopeo::human_size(size)),
+            Some(size) => format!(
+                "Download {full} ({})? [y/N]: ",
+                crate::skopeo::human_size(size)
+            ),
             None => format!("Download {full}? [y/N]: "),
         };
         if !crate::prompt::ask(&question) {
@@ -204,7 +218,8 @@ pub fn dbus_system_socket(address: Option<&str>) -> Result<PathBuf> {
         .flat_map(|kv| kv.split(','))
         .find_map(|kv| kv.strip_prefix("path="))
         .ok_or_else(|| anyhow!("failed to get the path to the D-Bus system socket"))?;
-    std::fs::canonicalize(path).map_err(|_| anyhow!("failed to resolve the path to the D-Bus system socket"))
+    std::fs::canonicalize(path)
+        .map_err(|_| anyhow!("failed to resolve the path to the D-Bus system socket"))
 }
 
 fn resolves_to(path: &str, target: &str) -> bool {
@@ -220,15 +235,23 @@ fn build_spec(ctx: &Ctx, name: &str, image: &str) -> Result<CreateSpec> {
     let xdg_runtime_dir = if user.uid == 0 {
         None
     } else {
-        Some(crate::host::runtime_dir(user.uid)?.parent().map(Path::to_path_buf).unwrap_or_default())
+        Some(
+            crate::host::runtime_dir(user.uid)?
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        )
     };
     if user.uid == 0 {
         crate::host::ensure_runtime_dir(user)?;
     }
-    let profile_d = ["/etc/profile.d/toolbox.sh", "/usr/share/profile.d/toolbox.sh"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
+    let profile_d = [
+        "/etc/profile.d/toolbox.sh",
+        "/usr/share/profile.d/toolbox.sh",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists());
     let env_hook = |k| std::env::var(k).ok();
     let media_link = resolves_to("/media", "/run/media");
     let mnt_link = resolves_to("/mnt", "/var/mnt");
@@ -268,7 +291,10 @@ mod tests {
         let sock = dir.path().join("bus");
         std::fs::write(&sock, "").unwrap();
         let addr = format!("unix:path={},guid=abc", sock.display());
-        assert_eq!(dbus_system_socket(Some(&addr)).unwrap(), sock.canonicalize().unwrap());
+        assert_eq!(
+            dbus_system_socket(Some(&addr)).unwrap(),
+            sock.canonicalize().unwrap()
+        );
         assert!(dbus_system_socket(Some("unix:abstract=foo")).is_err());
         let missing = "unix:path=/nonexistent/bus";
         assert_eq!(

@@ -13,7 +13,12 @@ use crate::session::{self, ExecRequest, Lookup};
 #[derive(Debug, Args)]
 pub struct EnterArgs {
     /// Enter a Toolbx container with the given name
-    #[arg(short = 'c', long, allow_hyphen_values = true, value_name = "CONTAINER")]
+    #[arg(
+        short = 'c',
+        long,
+        allow_hyphen_values = true,
+        value_name = "CONTAINER"
+    )]
     pub container: Option<String>,
     /// Enter a Toolbx container for a different operating system distribution than the host
     #[arg(short = 'd', long, allow_hyphen_values = true, value_name = "DISTRO")]

@@ -61,7 +61,9 @@ pub fn show_for_flag(cli: &Cli, args: &[OsString]) -> Result<()> {
 pub fn run(args: &HelpArgs) -> Result<()> {
     let page = match args.command.first().map(String::as_str) {
         None => "toolbox".to_string(),
-        Some(word) if word == crate::host::base_name() || word == "toolbox" => "toolbox".to_string(),
+        Some(word) if word == crate::host::base_name() || word == "toolbox" => {
+            "toolbox".to_string()
+        }
         Some(word) => format!("toolbox-{word}"),
     };
     show_page(&page)

@@ -97,7 +97,12 @@ pub fn human_duration(seconds: i64) -> String {
 pub fn table(rows: &[Vec<String>]) -> Vec<String> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     rows.iter()
         .map(|row| {
@@ -167,7 +172,11 @@ pub fn run(args: &ListArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let printed_images = !images.is_empty();
     if printed_images {
-        let mut rows = vec![vec!["IMAGE ID".to_string(), "IMAGE NAME".into(), "CREATED".into()]];
+        let mut rows = vec![vec![
+            "IMAGE ID".to_string(),
+            "IMAGE NAME".into(),
+            "CREATED".into(),
+        ]];
         rows.extend(images.into_iter().map(|(a, b, c)| vec![a, b, c]));
         for line in table(&rows) {
             writeln!(out, "{line}")?;
@@ -186,7 +195,9 @@ pub fn run(args: &ListArgs) -> Result<()> {
             "IMAGE NAME".into(),
         ];
         let mut rows = vec![header];
-        let running: Vec<bool> = std::iter::once(false).chain(containers.iter().map(|c| c.1)).collect();
+        let running: Vec<bool> = std::iter::once(false)
+            .chain(containers.iter().map(|c| c.1))
+            .collect();
         rows.extend(containers.into_iter().map(|c| c.0));
         for (line, running) in table(&rows).into_iter().zip(running) {
             if colour {

@@ -22,7 +22,9 @@ pub fn parse_go_bool(text: &str) -> Result<bool, String> {
     match text {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(format!("strconv.ParseBool: parsing {text:?}: invalid syntax")),
+        _ => Err(format!(
+            "strconv.ParseBool: parsing {text:?}: invalid syntax"
+        )),
     }
 }
 
@@ -43,8 +45,13 @@ pub struct Cli {
     pub assumeyes: bool,
 
     /// Log messages at the specified level: trace, debug, info, warn, error, fatal or panic
-    #[arg(long = "log-level", global = true, default_value = "error", allow_hyphen_values = true,
-          value_name = "LEVEL")]
+    #[arg(
+        long = "log-level",
+        global = true,
+        default_value = "error",
+        allow_hyphen_values = true,
+        value_name = "LEVEL"
+    )]
     pub log_level: String,
 
     /// Show the log output of Podman. The log level is handled by the log-level option
@@ -155,7 +162,11 @@ fn cobra_error(err: &clap::Error, args: &[OsString]) -> anyhow::Error {
         }
         _ => {
             let text = err.render().to_string();
-            let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
             first.to_string()
         }
     };
@@ -265,7 +276,11 @@ mod tests {
     fn parse_err(args: &[&str]) -> String {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
         let err = parse(&args).unwrap_err();
-        err.downcast_ref::<ExitError>().unwrap().msg.clone().unwrap()
+        err.downcast_ref::<ExitError>()
+            .unwrap()
+            .msg
+            .clone()
+            .unwrap()
     }
 
     fn ok(args: &[&str]) -> Cli {
@@ -281,7 +296,10 @@ mod tests {
         );
         assert!(parse_err(&["toolbox", "create", "--foo"]).starts_with("unknown flag: --foo\n"));
         assert!(parse_err(&["toolbox", "run", "--foo", "ls"]).starts_with("unknown flag: --foo\n"));
-        assert!(parse_err(&["toolbox", "-yx", "list"]).starts_with("unknown shorthand flag: 'x' in -yx\n"));
+        assert!(
+            parse_err(&["toolbox", "-yx", "list"])
+                .starts_with("unknown shorthand flag: 'x' in -yx\n")
+        );
     }
 
     #[test]
@@ -298,14 +316,22 @@ mod tests {
 
     #[test]
     fn missing_values() {
-        assert!(parse_err(&["toolbox", "create", "--image"]).starts_with("flag needs an argument: --image\n"));
-        assert!(parse_err(&["toolbox", "create", "-i"]).starts_with("flag needs an argument: 'i' in -i\n"));
+        assert!(
+            parse_err(&["toolbox", "create", "--image"])
+                .starts_with("flag needs an argument: --image\n")
+        );
+        assert!(
+            parse_err(&["toolbox", "create", "-i"])
+                .starts_with("flag needs an argument: 'i' in -i\n")
+        );
     }
 
     #[test]
     fn string_flags_take_hyphen_values() {
         let cli = ok(&["toolbox", "create", "--release", "-3"]);
-        let Some(Command::Create(args)) = cli.command else { panic!() };
+        let Some(Command::Create(args)) = cli.command else {
+            panic!()
+        };
         assert_eq!(args.release.as_deref(), Some("-3"));
     }
 
@@ -323,7 +349,9 @@ mod tests {
     #[test]
     fn run_stops_at_command() {
         let cli = ok(&["toolbox", "run", "-c", "box", "ls", "-la", "--foo", ""]);
-        let Some(Command::Run(args)) = cli.command else { panic!() };
+        let Some(Command::Run(args)) = cli.command else {
+            panic!()
+        };
         assert_eq!(args.container.as_deref(), Some("box"));
         assert_eq!(args.command, ["ls", "-la", "--foo", ""].map(OsString::from));
     }
@@ -331,6 +359,8 @@ mod tests {
     #[test]
     fn version_only_top_level() {
         assert!(ok(&["toolbox", "--version"]).version);
-        assert!(parse_err(&["toolbox", "create", "--version"]).starts_with("unknown flag: --version\n"));
+        assert!(
+            parse_err(&["toolbox", "create", "--version"]).starts_with("unknown flag: --version\n")
+        );
     }
 }

@@ -14,7 +14,12 @@ use crate::session::{self, ExecRequest, Lookup};
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Run command inside a Toolbx container with the given name
-    #[arg(short = 'c', long, allow_hyphen_values = true, value_name = "CONTAINER")]
+    #[arg(
+        short = 'c',
+        long,
+        allow_hyphen_values = true,
+        value_name = "CONTAINER"
+    )]
     pub container: Option<String>,
     /// Run command inside a Toolbx container for a different operating system distribution than the host
     #[arg(short = 'd', long, allow_hyphen_values = true, value_name = "DISTRO")]

@@ -56,7 +56,7 @@ pub struct InitOptions {
 ///
 /// Where upstream's message embeds the cause, so does `Display`; the cause
 /// is still available as the error's source, so print these with `{}`, not
-/// with an alternate (`{:#}`) chain.
+/// with an alternate (`{:#}`) chain ([`run`] already flattens them).
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     /// A marker file in `/run` could not be created.
@@ -255,9 +255,20 @@ const HOST_ETC: &str = "/run/host/etc";
 
 /// Runs the entry point for real: initialize with [`RealSys`], write the
 /// stamp, then follow host changes forever. Returns only on failure.
+///
+/// The returned error carries exactly upstream's message and no source
+/// chain, because the top level prints chains with `{:#}` and the host
+/// shows that line to users; the causes go to the debug log instead.
 pub fn run(opts: &InitOptions) -> anyhow::Result<()> {
     let mut sys = RealSys::new();
-    initialize(opts, &mut sys)?;
+    if let Err(err) = initialize(opts, &mut sys) {
+        let mut cause = std::error::Error::source(&err);
+        while let Some(c) = cause {
+            debug!("Initializing container failed: {c}");
+            cause = c.source();
+        }
+        return Err(anyhow::Error::msg(err.to_string()));
+    }
     debug!("Listening to file system and ticker events");
     watch::listen(&mut sys)
 }

@@ -120,10 +120,17 @@ pub fn create_args(spec: &CreateSpec) -> Vec<OsString> {
     if let Some(sock) = &spec.dbus_system_socket {
         a.extend([os("--volume"), volume(sock, sock, "")]);
     }
-    a.extend([os("--volume"), volume(&spec.home_real, &spec.home_real, "rslave")]);
     a.extend([
         os("--volume"),
-        volume(&spec.toolbox_path, std::path::Path::new("/usr/bin/toolbox"), "ro"),
+        volume(&spec.home_real, &spec.home_real, "rslave"),
+    ]);
+    a.extend([
+        os("--volume"),
+        volume(
+            &spec.toolbox_path,
+            std::path::Path::new("/usr/bin/toolbox"),
+            "ro",
+        ),
     ]);
     let rt = match &spec.xdg_runtime_dir {
         Some(rt) => rt.clone(),

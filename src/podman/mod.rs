@@ -18,7 +18,10 @@ pub mod create;
 pub use create::{CreateSpec, create_args};
 
 /// The labels that make a container or an image a Toolbx one.
-pub const TOOLBX_LABELS: [&str; 2] = ["com.github.containers.toolbox", "com.github.debarshiray.toolbox"];
+pub const TOOLBX_LABELS: [&str; 2] = [
+    "com.github.containers.toolbox",
+    "com.github.debarshiray.toolbox",
+];
 
 /// A `podman` command with the log-level prefix.
 pub fn cmd() -> Cmd {
@@ -289,7 +292,10 @@ pub fn ps() -> Result<Vec<PsEntry>, PodmanError> {
     parse_list("ps", &out)
 }
 
-fn parse_list<T: serde::de::DeserializeOwned>(what: &'static str, out: &str) -> Result<Vec<T>, PodmanError> {
+fn parse_list<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    out: &str,
+) -> Result<Vec<T>, PodmanError> {
     if out.trim().is_empty() || out.trim() == "null" {
         return Ok(Vec::new());
     }
@@ -305,7 +311,11 @@ pub fn images() -> Result<Vec<ImageEntry>, PodmanError> {
     Ok(list)
 }
 
-fn inspect_first<T: serde::de::DeserializeOwned>(kind: &str, what: &'static str, name: &str) -> Result<T, PodmanError> {
+fn inspect_first<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    what: &'static str,
+    name: &str,
+) -> Result<T, PodmanError> {
     let out = cmd()
         .args(["inspect", "--format", "json", "--type", kind, name])
         .run_stdout()?;
@@ -329,7 +339,10 @@ pub fn inspect_image(name: &str) -> Result<ImageInfo, PodmanError> {
 /// Whether a podman failure means "no such object" rather than podman
 /// itself being broken.
 pub fn is_missing(err: &PodmanError) -> bool {
-    matches!(err, PodmanError::Exec(ExecError::Failed { .. }) | PodmanError::Empty)
+    matches!(
+        err,
+        PodmanError::Exec(ExecError::Failed { .. }) | PodmanError::Empty
+    )
 }
 
 /// `podman image exists`.
@@ -349,7 +362,11 @@ fn exists(kind: &str, name: &str) -> Result<bool, ExecError> {
 
 /// `podman start`, stderr captured for the migrate check.
 pub fn start(name: &str) -> Result<(), ExecError> {
-    cmd().args(["start", name]).stderr(crate::exec::Io::Capture).run().map(drop)
+    cmd()
+        .args(["start", name])
+        .stderr(crate::exec::Io::Capture)
+        .run()
+        .map(drop)
 }
 
 /// `podman rm [--force]`, returning podman's status code.
@@ -399,7 +416,8 @@ mod tests {
     #[test]
     fn version_from_client_or_top_level() {
         assert_eq!(
-            parse_version(r#"{"Client":{"Version":"4.3.1"},"Server":{"Version":"4.3.1"}}"#).unwrap(),
+            parse_version(r#"{"Client":{"Version":"4.3.1"},"Server":{"Version":"4.3.1"}}"#)
+                .unwrap(),
             "4.3.1"
         );
         assert_eq!(parse_version(r#"{"Version":"1.9.3"}"#).unwrap(), "1.9.3");
@@ -434,7 +452,8 @@ mod tests {
     #[test]
     fn images_with_lowercase_keys() {
         let list: Vec<ImageEntry> =
-            serde_json::from_str(r#"[{"id":"a","names":null,"created":"2019-01-01T00:00:00Z"}]"#).unwrap();
+            serde_json::from_str(r#"[{"id":"a","names":null,"created":"2019-01-01T00:00:00Z"}]"#)
+                .unwrap();
         assert!(list[0].names.is_empty());
         assert!(list[0].labels.is_empty());
     }
@@ -442,9 +461,15 @@ mod tests {
     #[test]
     fn legacy_label_counts() {
         let mut labels = HashMap::new();
-        labels.insert("com.github.debarshiray.toolbox".to_string(), "true".to_string());
+        labels.insert(
+            "com.github.debarshiray.toolbox".to_string(),
+            "true".to_string(),
+        );
         assert!(is_toolbx(&labels));
-        labels.insert("com.github.debarshiray.toolbox".to_string(), "TRUE".to_string());
+        labels.insert(
+            "com.github.debarshiray.toolbox".to_string(),
+            "TRUE".to_string(),
+        );
         assert!(!is_toolbx(&labels));
     }
 }

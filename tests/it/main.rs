@@ -1,0 +1,13 @@
+//! Integration tests: the real binary against fake `podman`/`skopeo`
+//! scripts on PATH, for exact argv, messages and error paths. No root, no
+//! network, no real podman.
+
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+mod cli_errors;
+mod create;
+mod faults;
+mod list_rm;
+mod run;

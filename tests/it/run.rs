@@ -1,0 +1,135 @@
+//! `toolbox run` against a fake podman: exec argv and exit-code mapping.
+
+use crate::common::{Stamp, TestEnv, stderr, user_name};
+
+/// A running, initialised Toolbx container whose entry point is the test
+/// process; `exec` runs the given shell code.
+#[must_use]
+fn running_container(env: &TestEnv, exec: &str) -> Stamp {
+    let stamp = Stamp::new(env);
+    env.podman(&format!(
+        r#"case "$1" in
+inspect) echo '[{{"Id":"x","Name":"box","Config":{{"Cmd":["toolbox","init-container"]}},"State":{{"Pid":{pid},"Status":"running"}}}}]'; exit 0 ;;
+exec) {exec} ;;
+esac
+exit 99"#,
+        pid = stamp.pid()
+    ));
+    stamp
+}
+
+#[test]
+fn warm_run_is_one_inspect_and_one_exec() {
+    let env = TestEnv::new();
+    let _stamp = running_container(&env, "exit 0");
+    let out = env.run(&["run", "-c", "box", "ls", "a b", "", "*"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = env.calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0], "inspect --format json --type container box");
+    assert!(calls[1].starts_with("exec --detach-keys  "), "{}", calls[1]);
+    let expected = format!(
+        "--interactive --preserve-fds 0 --user {} --workdir {} box",
+        user_name(),
+        env.home.display()
+    );
+    assert!(calls[1].contains(&expected), "{}", calls[1]);
+    assert!(
+        calls[1].ends_with("box capsh --caps= -- --login -c exec \"$@\" bash ls a b  *"),
+        "{}",
+        calls[1]
+    );
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    for (status, expected, message) in [
+        ("exit 1", 1, ""),
+        ("exit 33", 33, ""),
+        (
+            "exit 125",
+            125,
+            "Error: failed to invoke 'podman exec' in container box\n",
+        ),
+        (
+            "exit 126",
+            126,
+            "Error: failed to invoke command /etc in container box\n",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let _stamp = running_container(&env, status);
+        let out = env.run(&["run", "-c", "box", "/etc"]);
+        assert_eq!(out.status.code(), Some(expected), "{status}");
+        assert_eq!(stderr(&out), message, "{status}");
+    }
+}
+
+#[test]
+fn missing_command_after_probes() {
+    let env = TestEnv::new();
+    // The command fails with 127; the workdir probe passes, the command probe fails.
+    let _stamp = running_container(
+        &env,
+        r#"case "$*" in *"test -d"*) exit 0 ;; *"command -v"*) exit 1 ;; *) exit 127 ;; esac"#,
+    );
+    let out = env.run(&["run", "-c", "box", "nosuchcmd"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert_eq!(
+        stderr(&out),
+        "Error: command nosuchcmd not found in container box\n"
+    );
+}
+
+#[test]
+fn missing_workdir_falls_back_to_home_once() {
+    let env = TestEnv::new();
+    let _stamp = running_container(
+        &env,
+        &format!(
+            r#"case "$*" in *"test -d"*) exit 1 ;; *"--workdir {home}"*) exit 0 ;; *) exit 127 ;; esac"#,
+            home = env.home.display()
+        ),
+    );
+    let cwd = env.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let out = env
+        .cmd()
+        .current_dir(&cwd)
+        .args(["run", "-c", "box", "true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Error: directory {} not found in container box\nUsing {} instead.\n",
+            cwd.display(),
+            env.home.display()
+        )
+    );
+}
+
+#[test]
+fn container_missing_for_run() {
+    let env = TestEnv::new();
+    env.podman("case \"$1\" in inspect) echo 'Error: no such container nope' >&2; exit 125 ;; esac; exit 99");
+    let out = env.run(&["run", "-c", "nope", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Error: container nope not found\nUse the 'create' command to create a Toolbx.\nRun 'toolbox --help' for usage.\n"
+    );
+}
+
+#[test]
+fn old_container_is_refused() {
+    let env = TestEnv::new();
+    env.podman(r#"case "$1" in inspect) echo '[{"Id":"x","Config":{"Cmd":["sleep","+Inf"]},"State":{"Pid":1}}]'; exit 0 ;; esac; exit 99"#);
+    let out = env.run(&["run", "-c", "old", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Error: container old is too old and no longer supported\nRecreate it with Toolbx version 0.0.97 or newer.\n"
+    );
+}
