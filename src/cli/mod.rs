@@ -292,7 +292,7 @@ mod tests {
     fn unknown_flags_are_cobras() {
         assert_eq!(
             parse_err(&["toolbox", "--foo"]),
-            "unknown flag: --foo\nRun 'toolbox --help' for usage."
+            format!("unknown flag: --foo\n{}", usage_hint())
         );
         assert!(parse_err(&["toolbox", "create", "--foo"]).starts_with("unknown flag: --foo\n"));
         assert!(parse_err(&["toolbox", "run", "--foo", "ls"]).starts_with("unknown flag: --foo\n"));
