@@ -109,6 +109,14 @@ pub fn passwd_by_uid(uid: u32) -> Option<PasswdEntry> {
     getent_passwd(uid).ok()
 }
 
+/// The `/etc/passwd` entry for a login name.
+pub fn passwd_by_name(name: &str) -> Option<PasswdEntry> {
+    let text = std::fs::read("/etc/passwd").ok()?;
+    text.split(|b| *b == b'\n')
+        .filter_map(parse_passwd_line)
+        .find(|e| e.name == name)
+}
+
 /// `getent passwd UID`, with upstream's error texts.
 pub fn getent_passwd(uid: u32) -> Result<PasswdEntry> {
     let out = Cmd::new("getent")

@@ -1,0 +1,203 @@
+//! Real podman, as root and as the rootless test user.
+//!
+//! The binary under test is copied to a world-readable place, since it is
+//! bind-mounted into containers and run by the test user. Each test names
+//! its containers `tbx-st-…` and removes them, whatever happens, through
+//! [`Cleanup`].
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The rootless test user the environment scripts create.
+pub const TEST_USER: &str = "tbxtest";
+/// The local Toolbx image built by tests/env/build-images.
+pub const IMAGE: &str = "localhost/toolbox-testenv:amd64";
+/// The same image for arm64.
+pub const IMAGE_ARM64: &str = "localhost/toolbox-testenv:arm64";
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Who runs toolbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// root, rootful podman.
+    Rootful,
+    /// The test user, rootless podman.
+    Rootless,
+}
+
+/// The modes to test: both, unless `TOOLBOX_SYSTEM_MODES` names one.
+pub fn modes() -> Vec<Mode> {
+    match std::env::var("TOOLBOX_SYSTEM_MODES").as_deref() {
+        Ok("rootful") => vec![Mode::Rootful],
+        Ok("rootless") => vec![Mode::Rootless],
+        _ => vec![Mode::Rootful, Mode::Rootless],
+    }
+}
+
+/// The binary under test, copied where every user can run it.
+pub fn binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let src = PathBuf::from(env!("CARGO_BIN_EXE_toolbox"));
+        let dir = PathBuf::from("/var/tmp/toolbox-system-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        set_mode(&dir, 0o755);
+        let dst = dir.join("toolbox");
+        let tmp = dir.join(format!("toolbox.{}", std::process::id()));
+        std::fs::copy(&src, &tmp).unwrap();
+        set_mode(&tmp, 0o755);
+        std::fs::rename(&tmp, &dst).unwrap();
+        dst
+    })
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A user to run things as.
+#[derive(Debug, Clone)]
+pub struct As {
+    /// The mode.
+    pub mode: Mode,
+    /// Login name.
+    pub name: String,
+    /// UID.
+    pub uid: u32,
+    /// Home directory.
+    pub home: PathBuf,
+}
+
+impl As {
+    /// The user for a mode.
+    pub fn new(mode: Mode) -> As {
+        let name = match mode {
+            Mode::Rootful => "root",
+            Mode::Rootless => TEST_USER,
+        };
+        let entry = toolbox::host::passwd_by_name(name)
+            .unwrap_or_else(|| panic!("user {name} missing: run tests/env/rootless-user"));
+        As {
+            mode,
+            name: name.to_string(),
+            uid: entry.uid,
+            home: entry.home,
+        }
+    }
+
+    /// A command run as this user, with a login-like environment and the
+    /// home directory as working directory.
+    pub fn command<S: AsRef<OsStr>>(&self, program: &str, args: &[S]) -> Command {
+        let mut cmd = match self.mode {
+            Mode::Rootful => Command::new(program),
+            Mode::Rootless => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", &self.name, "--", program]);
+                c
+            }
+        };
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", PATH)
+            .env("HOME", &self.home)
+            .env("USER", &self.name)
+            .env("LOGNAME", &self.name)
+            .env("SHELL", "/bin/bash")
+            .env("LANG", "C.UTF-8")
+            .current_dir(&self.home)
+            .stdin(std::process::Stdio::null());
+        if self.mode == Mode::Rootless {
+            cmd.env("XDG_RUNTIME_DIR", format!("/run/user/{}", self.uid));
+        }
+        cmd
+    }
+
+    /// Runs the binary under test.
+    pub fn toolbox<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        self.toolbox_in(&self.home, args)
+    }
+
+    /// Runs the binary under test in a working directory.
+    pub fn toolbox_in<S: AsRef<OsStr>>(&self, cwd: &Path, args: &[S]) -> Output {
+        let bin = binary().to_str().unwrap().to_string();
+        self.command(&bin, args).current_dir(cwd).output().unwrap()
+    }
+
+    /// Runs podman.
+    pub fn podman<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        self.command("podman", args).output().unwrap()
+    }
+
+    /// podman's stdout, which must succeed.
+    pub fn podman_ok<S: AsRef<OsStr>>(&self, args: &[S]) -> String {
+        let out = self.podman(args);
+        assert!(out.status.success(), "podman failed: {}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Creates a Toolbx container from the test image, asserting success.
+    pub fn create(&self, name: &str, image: &str) {
+        let out = self.toolbox(&["-y", "create", "-i", image, name]);
+        assert_eq!(
+            text(&out.stdout),
+            format!("Created container: {name}\nEnter with: toolbox enter {name}\n"),
+            "[{:?}] create {name}: {}",
+            self.mode,
+            text(&out.stderr)
+        );
+        assert!(out.status.success());
+    }
+}
+
+/// Lossy text of output bytes.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Removes containers and images a test made, even when it panics.
+pub struct Cleanup {
+    user: As,
+    containers: Vec<String>,
+    images: Vec<String>,
+}
+
+impl Cleanup {
+    /// Removes `containers` (and later-added images) as `user` on drop.
+    pub fn new(user: &As, containers: &[&str]) -> Cleanup {
+        let c = Cleanup {
+            user: user.clone(),
+            containers: containers.iter().map(|s| s.to_string()).collect(),
+            images: Vec::new(),
+        };
+        c.run();
+        c
+    }
+
+    /// Also removes this image.
+    pub fn image(&mut self, image: &str) {
+        self.images.push(image.to_string());
+    }
+
+    /// Also removes this container.
+    pub fn container(&mut self, name: &str) {
+        self.containers.push(name.to_string());
+    }
+
+    fn run(&self) {
+        for c in &self.containers {
+            let _ = self.user.podman(&["rm", "--force", "--time", "0", c]);
+        }
+        for i in &self.images {
+            let _ = self.user.podman(&["rmi", "--force", i]);
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.run();
+    }
+}
