@@ -451,3 +451,117 @@ fn list_is_empty_without_toolbx_things_of_ours() {
         assert!(listing.lines().all(|l| !l.ends_with(' ')));
     }
 }
+
+/// Runs a command line under a pseudo-terminal with `input` typed in,
+/// returning what the terminal showed (CRs removed) and the exit code.
+fn on_tty(user: &As, line: &str, input: &str) -> (String, Option<i32>) {
+    use std::io::Write;
+    let mut child = user
+        .command("script", &["-qec", line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (text(&out.stdout).replace('\r', ""), out.status.code())
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn enter_gives_a_login_shell_on_a_tty() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-enter";
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        let bin = crate::harness::binary().display().to_string();
+        let (screen, code) = on_tty(
+            &user,
+            &format!("{bin} enter {name}"),
+            "echo INSIDE:$(id -un):$(hostname):$PWD\nexit 7\n",
+        );
+        assert_eq!(code, Some(7), "[{mode:?}] {screen}");
+        assert!(
+            screen.contains(&format!(
+                "INSIDE:{}:toolbx:{}",
+                user.name,
+                user.home.display()
+            )),
+            "[{mode:?}] {screen}"
+        );
+        // Terminals track the container through OSC 777.
+        assert!(screen.contains(&format!(
+            "\x1b]777;container;push;{name};toolbox;{}",
+            user.uid
+        )));
+        assert!(screen.contains(&format!("\x1b]777;container;pop;;;{}", user.uid)));
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn create_downloads_through_the_registry_after_the_prompt() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-f40";
+        let image = "registry.fedoraproject.org/fedora-toolbox:40";
+        let _clean = Cleanup::new(&user, &[name]);
+        // Untag it if present (the test images keep the layers), so the
+        // download really happens, from the local registry.
+        let _ = user.podman(&["rmi", image]);
+        let bin = crate::harness::binary().display().to_string();
+        let (screen, code) = on_tty(
+            &user,
+            &format!("{bin} create --distro fedora --release 40 {name}"),
+            "y\n",
+        );
+        assert_eq!(code, Some(0), "[{mode:?}] {screen}");
+        assert!(
+            screen.contains("Image required to create Toolbx container.\n"),
+            "[{mode:?}] {screen}"
+        );
+        // skopeo here reports no layer sizes, so the prompt has none.
+        assert!(
+            screen.contains(&format!("Download {image}? [y/N]: ")),
+            "[{mode:?}] {screen}"
+        );
+        assert!(
+            screen.contains(&format!("Created container: {name}\n")),
+            "[{mode:?}] {screen}"
+        );
+        assert!(user.podman(&["image", "exists", image]).status.success());
+        let out = user.toolbox(&["run", "-c", name, "true"]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+
+        // Declining leaves nothing behind.
+        let _ = user.podman(&["rm", "--force", name]);
+        let _ = user.podman(&["rmi", image]);
+        let (screen, code) = on_tty(
+            &user,
+            &format!("{bin} create --distro fedora --release 40 {name}"),
+            "n\n",
+        );
+        assert_eq!(code, Some(0), "[{mode:?}] {screen}");
+        assert!(!screen.contains("Created container"), "[{mode:?}] {screen}");
+        assert!(!user.podman(&["image", "exists", image]).status.success());
+        assert!(!user.podman(&["container", "exists", name]).status.success());
+        // Put the image back for the next user of this storage.
+        let out = user.toolbox(&[
+            "-y",
+            "create",
+            "--distro",
+            "fedora",
+            "--release",
+            "40",
+            name,
+        ]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+    }
+}
