@@ -133,3 +133,44 @@ fn old_container_is_refused() {
         "Error: container old is too old and no longer supported\nRecreate it with Toolbx version 0.0.97 or newer.\n"
     );
 }
+
+#[test]
+fn enter_without_containers_offers_to_create_and_declines() {
+    let env = TestEnv::new();
+    env.podman(
+        r#"case "$1" in
+inspect) echo 'Error: no such container' >&2; exit 125 ;;
+ps) echo '[]'; exit 0 ;;
+esac
+exit 99"#,
+    );
+    let out = env.cmd().arg("enter").write_stdin("n\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "No Toolbx containers found. Create now? [y/N] A container can be created later with the 'create' command.\nRun 'toolbox --help' for usage.\n"
+    );
+    assert!(
+        !env.calls()
+            .iter()
+            .any(|c| c.starts_with("create") || c.starts_with("pull"))
+    );
+}
+
+#[test]
+fn enter_with_other_containers_names_the_option() {
+    let env = TestEnv::new();
+    env.podman(
+        r#"case "$1" in
+inspect) echo 'Error: no such container' >&2; exit 125 ;;
+ps) echo '[{"Id":"1","Names":["a"],"Labels":{"com.github.containers.toolbox":"true"}},{"Id":"2","Names":["b"],"Labels":{"com.github.containers.toolbox":"true"}}]'; exit 0 ;;
+esac
+exit 99"#,
+    );
+    let out = env.run(&["enter", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Error: container nope not found\nUse the '--container' option to select a Toolbx.\nRun 'toolbox --help' for usage.\n"
+    );
+}
