@@ -236,6 +236,12 @@ fn wait_for_init(name: &str, pid: i64, rt: &Path, started_at: Option<SystemTime>
     };
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
     loop {
+        // Forced polling looks only on ticks, as upstream's ticker does, so
+        // the first tick always happens.
+        if polling {
+            std::thread::sleep(Duration::from_secs(1));
+            tracing::debug!("Handling polling tick for container {name}");
+        }
         if stamp_ready(&stamp, started_at) {
             return Ok(());
         }
@@ -249,10 +255,7 @@ fn wait_for_init(name: &str, pid: i64, rt: &Path, started_at: Option<SystemTime>
         }
         match &watcher {
             Some(inotify) => wait_event(inotify, Duration::from_millis(100)),
-            None if polling => {
-                std::thread::sleep(Duration::from_secs(1));
-                tracing::debug!("Handling polling tick for container {name}");
-            }
+            None if polling => {}
             None => std::thread::sleep(Duration::from_millis(50)),
         }
     }
