@@ -82,6 +82,35 @@ pub fn lookup(name: &str) -> Result<Lookup> {
     }
 }
 
+/// The architecture a container was made for: its `toolbox-arch` label, or
+/// the host's for containers made before the label existed.
+pub fn container_arch(info: &ContainerInfo) -> String {
+    info.config
+        .labels
+        .get("toolbox-arch")
+        .filter(|v| !v.is_empty() && v.as_str() != "arch_not_specified")
+        .cloned()
+        .unwrap_or_else(|| crate::arch::host_oci_name().to_string())
+}
+
+/// With `--arch`, the chosen container must be of that architecture
+/// (cross-arch.md B12): `requested` is `None` for the host's.
+pub fn check_arch(
+    info: &ContainerInfo,
+    name: &str,
+    requested: Option<crate::arch::Arch>,
+) -> Result<()> {
+    let want = requested.map_or(crate::arch::host_oci_name(), |a| a.oci_name());
+    let have = container_arch(info);
+    if have == want {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "container {name} is for {have}, not {want}\nUse --arch {have}, or create a container for {want} with 'toolbox create --arch {want}'."
+        ))
+    }
+}
+
 /// Starts the container if needed, waits for it, and runs the command.
 pub fn run_in_container(ctx: &Ctx, info: ContainerInfo, req: &ExecRequest) -> Result<()> {
     let name = &req.container;

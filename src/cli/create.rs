@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::arch::Arch;
 use crate::context::Ctx;
 use crate::distro;
 use crate::error::{ExitError, with_usage};
 use crate::exec::ExecError;
-use crate::podman::{self, CreateSpec};
+use crate::foreign;
+use crate::podman::{self, CreateSpec, ForeignSpec};
 use crate::progress::Spinner;
 use crate::resolve::{self, Request, Resolved};
 
@@ -36,6 +38,14 @@ pub struct CreateArgs {
     /// Create a Toolbx container for a different operating system release than the host
     #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RELEASE")]
     pub release: Option<String>,
+    /// Create a Toolbx container for a different architecture than the host
+    #[arg(
+        short = 'a',
+        long,
+        allow_hyphen_values = true,
+        value_name = "ARCHITECTURE"
+    )]
+    pub arch: Option<String>,
     /// The container's name; extra words are ignored as upstream does.
     #[arg(value_name = "CONTAINER")]
     pub names: Vec<String>,
@@ -73,7 +83,13 @@ pub fn run(args: &CreateArgs, ctx: &Ctx) -> Result<()> {
         image: args.image.as_deref().unwrap_or(""),
         release: args.release.as_deref().unwrap_or(""),
     };
-    let resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
+    let mut resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
+    let arch = foreign::resolve(args.arch.as_deref(), &resolved.image)?;
+    if let Some(arch) = arch
+        && container.is_empty()
+    {
+        resolved.container = foreign::container_name(&resolved.container, &resolved.image, arch);
+    }
     match podman::container_exists(&resolved.container) {
         Ok(true) => {
             return Err(with_usage(format!(
@@ -86,21 +102,51 @@ pub fn run(args: &CreateArgs, ctx: &Ctx) -> Result<()> {
         Err(ExecError::NotFound { .. }) => return Err(anyhow!("podman(1) not found")),
         Err(e) => return Err(anyhow!("{e}")),
     }
-    if create_container(ctx, &resolved, args.authfile.as_deref())? {
+    if create_container(ctx, &resolved, arch, args.authfile.as_deref())? {
         println!("Created container: {}", resolved.container);
         println!("Enter with: {}", ctx.enter_command(&resolved.container));
     }
     Ok(())
 }
 
-/// Gets the image and creates the container. Returns false when the user
-/// declined the download (nothing was created).
-pub fn create_container(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Result<bool> {
-    let Some(image) = ensure_image(ctx, resolved, authfile)? else {
-        return Ok(false);
+/// Gets the image and creates the container, of `arch` when foreign.
+/// Returns false when the user declined the download (nothing was created).
+pub fn create_container(
+    ctx: &Ctx,
+    resolved: &Resolved,
+    arch: Option<Arch>,
+    authfile: Option<&str>,
+) -> Result<bool> {
+    let (image, emulation) = match arch {
+        None => match ensure_image(ctx, resolved, authfile)? {
+            Some(image) => (image, None),
+            None => return Ok(false),
+        },
+        Some(arch) => {
+            // Every host check passes before anything is pulled or created.
+            let emulation = foreign::check_host(
+                arch,
+                ctx.user.uid != 0,
+                Path::new(foreign::HOST_BINFMT_MISC),
+            )?;
+            match ensure_foreign_image(ctx, resolved, arch, authfile)? {
+                Some(image) => (image, Some((arch, emulation))),
+                None => return Ok(false),
+            }
+        }
     };
     let image_full = full_name_for_create(&image)?;
-    let spec = build_spec(ctx, &resolved.container, &image_full)?;
+    let mut spec = build_spec(ctx, &resolved.container, &image_full)?;
+    if let Some((arch, emulation)) = emulation {
+        spec.arch = arch.oci_name().to_string();
+        spec.foreign = Some(ForeignSpec {
+            arch: arch.oci_name().to_string(),
+            emulator: match emulation {
+                foreign::Emulation::Qemu(path) => Some(path),
+                foreign::Emulation::Native => None,
+            },
+        });
+    }
     let _spinner = Spinner::start(&format!("Creating container {}: ", resolved.container));
     tracing::debug!("Creating container {}", resolved.container);
     podman::cmd()
@@ -165,6 +211,53 @@ fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Resul
     }
     pull(&full, full_domain, authfile)?;
     Ok(Some(image.to_string()))
+}
+
+/// The local image for a foreign container: a local one whose architecture
+/// is checked, or a copy of the registry's instance for `arch` under an
+/// arch-suffixed name. `None` when the user declined the download.
+fn ensure_foreign_image(
+    ctx: &Ctx,
+    resolved: &Resolved,
+    arch: Arch,
+    authfile: Option<&str>,
+) -> Result<Option<String>> {
+    let image = resolved.image.as_str();
+    if distro::could_be_image_id(image) && exists(image)? {
+        foreign::check_local_image(image, arch)?;
+        return Ok(Some(image.to_string()));
+    }
+    if distro::image_domain(image).is_none() && exists(&format!("localhost/{image}"))? {
+        let local = format!("localhost/{image}");
+        foreign::check_local_image(&local, arch)?;
+        return Ok(Some(local));
+    }
+    let full = distro::full_image_name(image, &resolved.release)
+        .ok_or_else(|| anyhow!("image {image} not found in local storage and known registries"))?;
+    let local = foreign::local_image_name(&full, arch)?;
+    if exists(&local)? {
+        foreign::check_local_image(&local, arch)?;
+        return Ok(Some(local));
+    }
+    // Know that the download can work before asking for it.
+    {
+        let _spinner = Spinner::start("Fetching non-native architecture image info: ");
+        foreign::check_remote(&full, arch, authfile)?;
+    }
+    let domain = distro::image_domain(&full).unwrap_or("");
+    if !ctx.assumeyes && domain != "localhost" {
+        if !crate::prompt::interactive() {
+            return Err(with_usage(
+                "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
+            ));
+        }
+        println!("Image required to create Toolbx container.");
+        if !crate::prompt::ask(&format!("Download {full} for {}? [y/N]: ", arch.oci_name())) {
+            return Ok(None);
+        }
+    }
+    foreign::pull(&full, &local, arch, authfile)?;
+    Ok(Some(local))
 }
 
 fn pull(full: &str, domain: &str, authfile: Option<&str>) -> Result<()> {
@@ -278,6 +371,7 @@ fn build_spec(ctx: &Ctx, name: &str, image: &str) -> Result<CreateSpec> {
         media_link,
         mnt_link,
         arch: crate::arch::host_oci_name().to_string(),
+        foreign: None,
     })
 }
 

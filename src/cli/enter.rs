@@ -26,6 +26,14 @@ pub struct EnterArgs {
     /// Enter a Toolbx container for a different operating system release than the host
     #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RELEASE")]
     pub release: Option<String>,
+    /// Enter a Toolbx container for a different architecture than the host
+    #[arg(
+        short = 'a',
+        long,
+        allow_hyphen_values = true,
+        value_name = "ARCHITECTURE"
+    )]
+    pub arch: Option<String>,
     /// The container's name; extra words are ignored as upstream does.
     #[arg(value_name = "CONTAINER")]
     pub names: Vec<String>,
@@ -52,19 +60,39 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
         release,
         image: "",
     };
-    let resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
+    let mut resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
+    let arch_given = args.arch.as_deref().is_some_and(|a| !a.is_empty());
+    let arch = crate::foreign::resolve(args.arch.as_deref(), "")?;
+    if let Some(arch) = arch
+        && container.is_empty()
+    {
+        resolved.container =
+            crate::foreign::container_name(&resolved.container, &resolved.image, arch);
+    }
     let shell = crate::host::login_shell(&ctx.user)?;
     let mut name = resolved.container.clone();
+    let want_arch = arch.map_or(crate::arch::host_oci_name(), |a| a.oci_name());
     let info = match session::lookup(&name)? {
-        Lookup::Found(info) => *info,
+        Lookup::Found(info) => {
+            if arch_given {
+                session::check_arch(&info, &name, arch)?;
+            }
+            *info
+        }
         Lookup::Missing => {
-            let toolbx: Vec<String> = podman::ps()
+            let all: Vec<podman::PsEntry> = podman::ps()
                 .map_err(|_| not_found_select(&name))?
                 .into_iter()
                 .filter(|c| podman::is_toolbx(&c.labels))
-                .map(|c| c.name().to_string())
                 .collect();
-            match toolbx.as_slice() {
+            // The one-container fallback never crosses architectures.
+            let same_arch = |c: &podman::PsEntry| {
+                c.labels
+                    .get("toolbox-arch")
+                    .map_or(crate::arch::host_oci_name(), String::as_str)
+                    == want_arch
+            };
+            match all.as_slice() {
                 [] => {
                     let yes = ctx.assumeyes
                         || crate::prompt::ask("No Toolbx containers found. Create now? [y/N] ");
@@ -73,17 +101,18 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
                         println!("{}", usage_hint());
                         return Ok(());
                     }
-                    if !crate::cli::create::create_container(ctx, &resolved, None)? {
+                    if !crate::cli::create::create_container(ctx, &resolved, arch, None)? {
                         // Ours: declining the download ends quietly (cli.md §16 #8).
                         return Ok(());
                     }
                 }
-                [other] if default_mode => {
+                [other] if default_mode && same_arch(other) => {
+                    let other = other.name().to_string();
                     eprintln!(
                         "Error: container {name} not found\nEntering container {other} instead.\nUse the 'create' command to create a different Toolbx.\n{}",
                         usage_hint()
                     );
-                    name = other.clone();
+                    name = other;
                 }
                 _ => return Err(not_found_select(&name)),
             }

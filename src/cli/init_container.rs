@@ -4,9 +4,10 @@
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::arch::Arch;
 use crate::cli::parse_go_bool;
 use crate::error::with_usage;
-use crate::init_container::InitOptions;
+use crate::init_container::{EmulationOptions, InitOptions};
 
 /// Flags of `toolbox init-container`, including the ones baked into
 /// containers made by every earlier Toolbx release.
@@ -43,6 +44,41 @@ pub struct InitContainerArgs {
     /// Create a user inside the Toolbx container whose login name is USER
     #[arg(long, allow_hyphen_values = true, value_name = "USER")]
     pub user: Option<String>,
+    /// Specify the Toolbx container's architecture (an OCI name; the patch series' numbers are accepted too)
+    #[arg(long, allow_hyphen_values = true, value_name = "ARCHITECTURE")]
+    pub arch: Option<String>,
+    /// Register an emulator using binfmt_misc with PATH as the interpreter for a non-native architecture container
+    #[arg(
+        long = "arch-emulator-path",
+        allow_hyphen_values = true,
+        value_name = "PATH"
+    )]
+    pub arch_emulator_path: Option<String>,
+}
+
+/// The emulation a container's entry point was told to set up: `None` for
+/// the host's own architecture, which is also the default, so containers
+/// made before `--arch` existed keep starting (cross-arch.md B1).
+fn emulation(args: &InitContainerArgs) -> Result<Option<EmulationOptions>> {
+    let Some(value) = args.arch.as_deref().filter(|v| !v.is_empty() && *v != "0") else {
+        return Ok(None);
+    };
+    let arch = match value.parse::<u32>() {
+        Ok(id) => Arch::from_series_id(id),
+        Err(_) => Arch::parse(value),
+    }
+    .ok_or_else(|| anyhow!("Toolbx does not support architecture '{value}'"))?;
+    if Arch::host() == Some(arch) {
+        return Ok(None);
+    }
+    Ok(Some(EmulationOptions {
+        arch,
+        emulator: args
+            .arch_emulator_path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(Into::into),
+    }))
 }
 
 /// Runs `toolbox init-container`.
@@ -81,6 +117,7 @@ pub fn run(args: &InitContainerArgs) -> Result<()> {
         home_link: args.home_link,
         media_link: args.media_link,
         mnt_link: args.mnt_link,
+        emulation: emulation(args)?,
     };
     crate::init_container::run(&opts)
 }

@@ -30,6 +30,14 @@ pub struct RunArgs {
     /// Run command inside a Toolbx container for a different operating system release than the host
     #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RELEASE")]
     pub release: Option<String>,
+    /// Run command inside a Toolbx container for a different architecture than the host
+    #[arg(
+        short = 'a',
+        long,
+        allow_hyphen_values = true,
+        value_name = "ARCHITECTURE"
+    )]
+    pub arch: Option<String>,
     /// The command and its arguments, passed on verbatim.
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -48,9 +56,20 @@ pub fn run(args: &RunArgs, ctx: &Ctx) -> Result<()> {
         image: "",
     };
     let resolved = resolve::resolve(&req, &ctx.config, &ctx.host).map_err(with_usage)?;
-    let name = resolved.container;
+    let arch = crate::foreign::resolve(args.arch.as_deref(), "")?;
+    let mut name = resolved.container;
+    if let Some(arch) = arch
+        && req.container.is_empty()
+    {
+        name = crate::foreign::container_name(&name, &resolved.image, arch);
+    }
     let info = match session::lookup(&name)? {
-        Lookup::Found(info) => *info,
+        Lookup::Found(info) => {
+            if args.arch.as_deref().is_some_and(|a| !a.is_empty()) {
+                session::check_arch(&info, &name, arch)?;
+            }
+            *info
+        }
         Lookup::Missing => {
             return Err(with_usage(format!(
                 "container {name} not found\nUse the 'create' command to create a Toolbx."

@@ -35,6 +35,13 @@ pub(crate) struct FakeSys {
     pub(crate) watch_add_error: Option<Errno>,
     /// Every mutation and child process, in order.
     pub(crate) log: Vec<String>,
+    /// What mounting binfmt_misc fails with, if it does.
+    pub(crate) binfmt_mount_error: Option<Errno>,
+    /// Entries a mount shows besides `register` and `status` (a shared
+    /// instance).
+    pub(crate) binfmt_existing: Vec<(String, String)>,
+    /// The raw errno exec of `true` fails with, if it does.
+    pub(crate) true_errno: Option<i32>,
 }
 
 fn err(errno: Errno) -> io::Error {
@@ -389,6 +396,14 @@ impl Sys for FakeSys {
     fn run(&mut self, program: &str, args: &[&str]) -> Result<(), ExecError> {
         self.log
             .push(format!("run {}", Cmd::new(program).args(args).display()));
+        if program == "true"
+            && let Some(errno) = self.true_errno
+        {
+            return Err(ExecError::Spawn {
+                program: program.to_string(),
+                source: io::Error::from_raw_os_error(errno),
+            });
+        }
         if self.failing.contains(program) {
             return Err(ExecError::Failed {
                 program: program.to_string(),
@@ -408,6 +423,73 @@ impl Sys for FakeSys {
         }
         self.log.push("watch init".to_string());
         Ok(())
+    }
+
+    fn mount_binfmt_misc(&mut self, target: &Path) -> nix::Result<()> {
+        if let Some(e) = self.binfmt_mount_error {
+            return Err(e);
+        }
+        let dir = target.to_string_lossy().into_owned();
+        self.dir(&dir);
+        self.file(&format!("{dir}/register"), "");
+        self.file(&format!("{dir}/status"), "enabled\n");
+        for (name, text) in self.binfmt_existing.clone() {
+            self.file(&format!("{dir}/{name}"), &text);
+        }
+        self.log.push(format!("mount binfmt_misc {dir}"));
+        Ok(())
+    }
+
+    fn unmount(&mut self, target: &Path) -> nix::Result<()> {
+        let prefix = target.to_path_buf();
+        self.nodes
+            .retain(|p, _| p == &prefix || !p.starts_with(&prefix));
+        self.log.push(format!("umount {}", target.display()));
+        Ok(())
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let (dir, _) = self.existing(path, true)?;
+        Ok(self
+            .nodes
+            .keys()
+            .filter(|p| p.parent() == Some(dir.as_path()))
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect())
+    }
+
+    fn write_register(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.existing(path, true)?;
+        let text = String::from_utf8_lossy(data).into_owned();
+        let (name, entry) =
+            crate::arch::binfmt::kernel_entry_text(&text).map_err(|_| err(Errno::EINVAL))?;
+        let dir = path
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .to_string_lossy()
+            .into_owned();
+        if self
+            .nodes
+            .contains_key(&PathBuf::from(format!("{dir}/{name}")))
+        {
+            return Err(err(Errno::EEXIST));
+        }
+        self.file(&format!("{dir}/{name}"), &entry);
+        self.log.push(format!("register {text}"));
+        Ok(())
+    }
+
+    fn check_emulator(&self, path: &Path) -> Result<PathBuf, crate::arch::elf::EmulatorError> {
+        match self.existing(path, true) {
+            Ok((p, Node::File { data, .. })) if data.starts_with(b"static") => Ok(p),
+            Ok((p, _)) => Err(crate::arch::elf::EmulatorError::NotElf {
+                path: path.to_path_buf(),
+                resolved: p,
+            }),
+            Err(_) => Err(crate::arch::elf::EmulatorError::Missing {
+                path: path.to_path_buf(),
+            }),
+        }
     }
 
     fn watch_add(&mut self, path: &Path) -> nix::Result<()> {

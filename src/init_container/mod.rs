@@ -7,6 +7,7 @@
 //! with existing containers and with the host side (podman.md §8), so
 //! [`initialize`] is one straight sequence over a [`Sys`] that tests fake.
 
+mod emulation;
 mod files;
 mod mounts;
 mod sys;
@@ -27,6 +28,7 @@ use tracing::debug;
 
 use crate::exec::ExecError;
 
+pub use emulation::EmulationOptions;
 pub use sys::{FileKind, Meta, RealSys, Sys};
 pub use user::UserLookupError;
 
@@ -49,6 +51,8 @@ pub struct InitOptions {
     pub media_link: bool,
     /// Make `/mnt` a symbolic link to `/var/mnt`.
     pub mnt_link: bool,
+    /// For a foreign-architecture container: how to run its binaries.
+    pub emulation: Option<EmulationOptions>,
 }
 
 /// Why the entry point stopped. The texts are upstream's, because the host
@@ -247,6 +251,59 @@ pub enum InitError {
     /// The stamp file could not be given to the user.
     #[error("failed to change ownership of initialization stamp")]
     ChownStamp(#[source] io::Error),
+    /// binfmt_misc could not be mounted in the container.
+    #[error("failed to mount binfmt_misc: {0}")]
+    MountBinfmt(#[source] Errno),
+    /// The mounted binfmt_misc could not be listed.
+    #[error("failed to read binfmt_misc: {0}")]
+    ReadBinfmt(#[source] io::Error),
+    /// The mounted instance is not provably the container's own.
+    #[error(
+        "refusing to register binfmt_misc handler: this container shares the host's binfmt_misc"
+    )]
+    SharedBinfmt,
+    /// The registration was refused.
+    #[error("failed to register binfmt_misc handler for {arch}: {source}")]
+    Register {
+        /// OCI architecture.
+        arch: &'static str,
+        /// The raw error of the write.
+        #[source]
+        source: io::Error,
+    },
+    /// The entry read back is not what was registered.
+    #[error("the binfmt_misc handler for {0} did not register as enabled with the F and C flags")]
+    RegisterReadback(&'static str),
+    /// No usable emulator is visible in the container.
+    #[error(
+        "Cannot run container for architecture {arch}:\nThe host system does not have the required support: No {arch} statically linked QEMU emulator binary found\nLooked for {}; install qemu-user-static on the host, then restart the container.",
+        .looked_for.display()
+    )]
+    NoEmulator {
+        /// OCI architecture.
+        arch: &'static str,
+        /// The path recorded at create time, under /run/host.
+        looked_for: PathBuf,
+    },
+    /// No handler matched a foreign binary (ENOEXEC).
+    #[error(
+        "QEMU emulation for architecture {0} is not working\nPlease verify that:\n  1. QEMU user-mode emulation is installed on the host system: qemu-user-static package\n  2. binfmt_misc is properly configured on the host system"
+    )]
+    EmulationNotWorking(&'static str),
+    /// A handler matched but its interpreter is not reachable (ENOENT).
+    #[error(
+        "QEMU emulation for architecture {0} is not working: the binfmt_misc handler's interpreter is not reachable in the container\nRegister the host's handler with the F (fix binary) flag, e.g. through the qemu-user-static package."
+    )]
+    InterpreterUnreachable(&'static str),
+    /// Running the foreign `true` failed otherwise.
+    #[error("failed to test QEMU emulation for architecture {arch}: {source}")]
+    EmulationTest {
+        /// OCI architecture.
+        arch: &'static str,
+        /// Why.
+        #[source]
+        source: ExecError,
+    },
 }
 
 const DELAY_ENTRY_POINT: &str = "TOOLBX_DELAY_ENTRY_POINT";
@@ -286,6 +343,12 @@ pub fn initialize(opts: &InitOptions, sys: &mut dyn Sys) -> Result<(), InitError
 
     if let Some(level) = positive_env(sys, FAIL_ENTRY_POINT) {
         return Err(InitError::FailEntryPoint { level });
+    }
+
+    // Before anything of the image runs: useradd and friends are foreign
+    // binaries in a foreign container.
+    if let Some(emulation) = &opts.emulation {
+        emulation::set_up(emulation, sys)?;
     }
 
     if files::path_exists(sys, Path::new(HOST_ETC)) {

@@ -92,6 +92,18 @@ pub trait Sys {
     fn watch_init(&mut self) -> nix::Result<()>;
     /// Adds a directory to that inotify instance.
     fn watch_add(&mut self, path: &Path) -> nix::Result<()>;
+    /// Mounts a binfmt_misc instance at `target`.
+    fn mount_binfmt_misc(&mut self, target: &Path) -> nix::Result<()>;
+    /// Unmounts `target`.
+    fn unmount(&mut self, target: &Path) -> nix::Result<()>;
+    /// The names in a directory.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// Writes `data` to an existing file with exactly one write(2), as
+    /// binfmt_misc's `register` needs.
+    fn write_register(&mut self, path: &Path, data: &[u8]) -> io::Result<()>;
+    /// Checks that a file can serve as the emulator (static ELF of the
+    /// host's architecture), returning its canonical path.
+    fn check_emulator(&self, path: &Path) -> Result<PathBuf, crate::arch::elf::EmulatorError>;
 }
 
 /// What inotify events the host watch asks for: the same set as fsnotify,
@@ -297,6 +309,47 @@ impl Sys for RealSys {
             Some(inotify) => inotify.add_watch(path, watch_mask()).map(drop),
             None => Err(Errno::EBADF),
         }
+    }
+
+    fn mount_binfmt_misc(&mut self, target: &Path) -> nix::Result<()> {
+        nix::mount::mount(
+            Some("binfmt_misc"),
+            target,
+            Some("binfmt_misc"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            None::<&str>,
+        )
+    }
+
+    fn unmount(&mut self, target: &Path) -> nix::Result<()> {
+        nix::mount::umount(target)
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        fs::read_dir(path)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect()
+    }
+
+    fn write_register(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        use std::io::Write;
+        let mut file = fs::OpenOptions::new().write(true).open(path)?;
+        let written = file.write(data)?;
+        if written == data.len() {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "short write to binfmt_misc",
+            ))
+        }
+    }
+
+    fn check_emulator(&self, path: &Path) -> Result<PathBuf, crate::arch::elf::EmulatorError> {
+        let host = crate::arch::Arch::host().ok_or(crate::arch::elf::EmulatorError::Missing {
+            path: path.to_path_buf(),
+        })?;
+        crate::arch::elf::check_emulator(path, host)
     }
 }
 

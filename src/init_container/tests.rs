@@ -17,6 +17,7 @@ fn opts() -> InitOptions {
         home_link: false,
         media_link: false,
         mnt_link: false,
+        emulation: None,
     }
 }
 

@@ -51,6 +51,19 @@ pub struct CreateSpec {
     pub mnt_link: bool,
     /// OCI architecture name for the `toolbox-arch` label.
     pub arch: String,
+    /// For a foreign-architecture container, what the entry point needs.
+    pub foreign: Option<ForeignSpec>,
+}
+
+/// The entry point's extra arguments for a foreign-architecture container.
+/// Native containers get none, so older toolbox binaries can still start
+/// them (cross-arch.md B3).
+#[derive(Debug, Clone, Default)]
+pub struct ForeignSpec {
+    /// OCI architecture name (not the series' enum number, B2).
+    pub arch: String,
+    /// The host's emulator, canonical; none when the CPU runs it natively.
+    pub emulator: Option<PathBuf>,
 }
 
 fn os(s: impl Into<OsString>) -> OsString {
@@ -168,6 +181,12 @@ pub fn create_args(spec: &CreateSpec) -> Vec<OsString> {
     if spec.mnt_link {
         a.push(os("--mnt-link"));
     }
+    if let Some(f) = &spec.foreign {
+        a.extend([os("--arch"), os(f.arch.clone())]);
+        if let Some(emulator) = &f.emulator {
+            a.extend([os("--arch-emulator-path"), os(emulator.clone())]);
+        }
+    }
     a
 }
 
@@ -233,5 +252,27 @@ mod tests {
         assert!(!l.contains("XDG_RUNTIME_DIR"));
         assert!(l.contains("--env TOOLBX_DELAY_ENTRY_POINT=3"));
         assert!(l.ends_with("--home-link"));
+        assert!(
+            !l.contains("--arch"),
+            "native containers get no new entry-point flags"
+        );
+    }
+
+    #[test]
+    fn foreign_entry_point_names_arch_and_emulator() {
+        let spec = CreateSpec {
+            arch: "arm64".into(),
+            foreign: Some(ForeignSpec {
+                arch: "arm64".into(),
+                emulator: Some("/usr/bin/qemu-aarch64-static".into()),
+            }),
+            ..Default::default()
+        };
+        let l = line(&spec);
+        assert!(l.contains("--label toolbox-arch=arm64"));
+        assert!(
+            l.ends_with("--arch arm64 --arch-emulator-path /usr/bin/qemu-aarch64-static"),
+            "{l}"
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::exec::{Cmd, ExecError};
 
 pub mod create;
-pub use create::{CreateSpec, create_args};
+pub use create::{CreateSpec, ForeignSpec, create_args};
 
 /// The labels that make a container or an image a Toolbx one.
 pub const TOOLBX_LABELS: [&str; 2] = [

@@ -1,0 +1,356 @@
+//! Foreign-architecture containers on the host side: which architecture a
+//! request means, the names that keep a foreign container and image apart
+//! from the native ones, the host checks before anything is pulled, and
+//! getting the image (spec: cross-arch.md §8.1-§8.4).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+
+use crate::arch::{Arch, binfmt, qemu};
+use crate::distro;
+use crate::error::{ExitError, with_usage};
+use crate::skopeo::{self, Platform, Remote, SkopeoError};
+
+/// The host's binfmt_misc, read (never written) for host mode.
+pub const HOST_BINFMT_MISC: &str = "/proc/sys/fs/binfmt_misc";
+
+/// The architecture the host runs, or an error on hosts outside the table
+/// when an architecture is asked for.
+fn host_arch() -> Result<Arch> {
+    Arch::host().ok_or_else(|| {
+        anyhow!(
+            "this host's architecture ({}) is not in Toolbx's table: only native containers work here",
+            std::env::consts::ARCH
+        )
+    })
+}
+
+/// Resolves `--arch` and an image's tag into the container's architecture,
+/// `None` meaning native (cross-arch.md §1.3). The tag counts only for a
+/// supported distro's images, as in the series.
+pub fn resolve(flag: Option<&str>, image: &str) -> Result<Option<Arch>> {
+    let requested = match flag.filter(|f| !f.is_empty()) {
+        Some(value) => Some(Arch::parse_arg(value).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    let is_distro_image = distro::DISTROS
+        .iter()
+        .any(|d| d.image == distro::image_basename(image));
+    let from_tag = if is_distro_image && !image.is_empty() {
+        Arch::from_tag(distro::image_tag(image))
+    } else {
+        None
+    };
+    let arch = match (requested, from_tag) {
+        (Some(r), Some(t)) if r != t => {
+            return Err(with_usage(format!(
+                "conflicting architecture specifications\n--arch={} but image tag specifies {}",
+                r.oci_name(),
+                t.oci_name()
+            )));
+        }
+        (Some(r), _) => r,
+        (None, Some(t)) => t,
+        (None, None) => return Ok(None),
+    };
+    match Arch::host() {
+        Some(host) if host == arch => Ok(None),
+        _ => Ok(Some(arch)),
+    }
+}
+
+/// The default container name for a foreign container: the native one
+/// plus `-<oci>`, unless the image's tag already names the architecture.
+pub fn container_name(native_name: &str, image: &str, arch: Arch) -> String {
+    if arch.tag_has_suffix_for(distro::image_tag(image)) {
+        native_name.to_string()
+    } else {
+        format!("{native_name}-{}", arch.oci_name())
+    }
+}
+
+/// The local name a foreign image is stored under, so that it never
+/// overwrites or is mistaken for the native image of the same name
+/// (cross-arch.md B10, B13): `<repo>:<tag or latest>-<oci>`.
+pub fn local_image_name(full: &str, arch: Arch) -> Result<String> {
+    if full.contains('@') {
+        return Err(with_usage(format!(
+            "image {full} is a digest reference\nUse --image with a tag to create a container for architecture {}.",
+            arch.oci_name()
+        )));
+    }
+    let tag = distro::image_tag(full);
+    if arch.tag_has_suffix_for(tag) {
+        return Ok(full.to_string());
+    }
+    let repo = if tag.is_empty() {
+        full
+    } else {
+        &full[..full.len() - tag.len() - 1]
+    };
+    let tag = if tag.is_empty() { "latest" } else { tag };
+    Ok(format!("{repo}:{tag}-{}", arch.oci_name()))
+}
+
+/// How the container will run foreign binaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Emulation {
+    /// The CPU runs them itself (i386 on x86_64, arm on some aarch64).
+    Native,
+    /// Through this host emulator, registered by the entry point in the
+    /// container's own binfmt_misc instance, or the host's handler.
+    Qemu(PathBuf),
+}
+
+/// Whether the kernel lets a user namespace mount its own binfmt_misc
+/// (Linux 6.7).
+pub fn kernel_has_binfmt_sandbox(release: &str) -> bool {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (major, minor) >= (6, 7)
+}
+
+fn cannot_create(arch: Arch, reason: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(ExitError::new(
+        1,
+        format!(
+            "Cannot create container for architecture {}\nThe host system does not have the required support: {reason}",
+            arch.oci_name()
+        ),
+    ))
+}
+
+/// The host checks of cross-arch.md §8.4, before anything is pulled or
+/// created. Reads the host's binfmt_misc in host mode; writes nothing.
+pub fn check_host(arch: Arch, rootless: bool, binfmt_dir: &Path) -> Result<Emulation> {
+    let host = host_arch()?;
+    if arch.runs_natively_on(host) {
+        return Ok(Emulation::Native);
+    }
+    let path_var = std::env::var_os("PATH");
+    let emulator = qemu::find_emulator(arch, host, path_var.as_deref()).map_err(|e| match e {
+        crate::arch::elf::EmulatorError::NotFound { .. } => {
+            cannot_create(arch, format!("{e}\n{}", qemu::install_hint(arch)))
+        }
+        other => cannot_create(arch, format!("{other}\n{}", qemu::install_hint(arch))),
+    })?;
+    let release = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if rootless && kernel_has_binfmt_sandbox(&release) {
+        tracing::debug!("Using a binfmt_misc instance of the container's own for {arch}");
+        return Ok(Emulation::Qemu(emulator));
+    }
+    // Host mode: the host's own handler must do the job, untouched.
+    let entry = binfmt::find_matching(binfmt_dir, arch).ok().flatten();
+    match entry {
+        Some((name, e)) if e.enabled && e.fix_binary() => {
+            tracing::debug!("Using the host's binfmt_misc handler {name} for {arch}");
+            if rootless && !e.credentials() {
+                eprintln!(
+                    "Warning: the host's binfmt_misc handler {name} lacks the C flag, so sudo and other setuid programs will not gain root in this container\nA kernel of version 6.7 or newer gives the container a handler of its own."
+                );
+            }
+            Ok(Emulation::Qemu(emulator))
+        }
+        Some((name, e)) if e.enabled => Err(cannot_create(
+            arch,
+            format!(
+                "the host's binfmt_misc handler {name} lacks the F flag, so its interpreter would not be visible in the container\nRegister it with the F (fix binary) flag, e.g. from the qemu-user-static package."
+            ),
+        )),
+        _ => Err(cannot_create(
+            arch,
+            format!(
+                "No {} binfmt_misc registration found\nThere is no enabled binfmt_misc handler for {} on the host: install qemu-user-static (and binfmt-support), or run 'systemctl restart systemd-binfmt'.",
+                arch.oci_name(),
+                arch.oci_name()
+            ),
+        )),
+    }
+}
+
+fn skopeo_missing(full: &str, arch: Arch) -> anyhow::Error {
+    anyhow!(
+        "Cannot inspect image {full} for architecture {}: skopeo is not installed.\nSkopeo is required for creating non-native architecture containers.",
+        arch.oci_name()
+    )
+}
+
+fn platform_matches(p: &Platform, arch: Arch) -> bool {
+    Arch::from_oci(&p.architecture, p.variant.as_deref()) == Some(arch)
+}
+
+fn describe(p: &Platform) -> String {
+    match &p.variant {
+        Some(v) => format!("{}/{v}", p.architecture),
+        None => p.architecture.clone(),
+    }
+}
+
+/// Checks, before any prompt, that the registry has the image for `arch`.
+pub fn check_remote(full: &str, arch: Arch, authfile: Option<&str>) -> Result<()> {
+    let remote = skopeo::remote_platforms(full, authfile).map_err(|e| match e {
+        SkopeoError::Missing => skopeo_missing(full, arch),
+        other => anyhow!(
+            "failed to inspect image {full} for architecture {}\n{other}",
+            arch.oci_name()
+        ),
+    })?;
+    match remote {
+        Remote::List(platforms) => {
+            if platforms.iter().any(|p| platform_matches(p, arch)) {
+                return Ok(());
+            }
+            let available: Vec<String> = platforms.iter().map(describe).collect();
+            if available.is_empty() {
+                Err(anyhow!("image {full} has no {} variant", arch.oci_name()))
+            } else {
+                Err(anyhow!(
+                    "image {full} has no {} variant; available: {}",
+                    arch.oci_name(),
+                    available.join(", ")
+                ))
+            }
+        }
+        Remote::Single(p) if platform_matches(&p, arch) => Ok(()),
+        Remote::Single(p) => Err(anyhow!(
+            "image {full} is a single-architecture image for {}, but {} was requested",
+            describe(&p),
+            arch.oci_name()
+        )),
+    }
+}
+
+/// Copies the image's `arch` instance into local storage as `local`.
+pub fn pull(full: &str, local: &str, arch: Arch, authfile: Option<&str>) -> Result<()> {
+    let _spinner = crate::progress::Spinner::start(&format!("Pulling {full}: "));
+    skopeo::copy(full, arch.oci_name(), arch.variant().filter(|_| arch == Arch::Arm), authfile, local)
+        .map_err(|e| match e {
+            SkopeoError::Missing => skopeo_missing(full, arch),
+            other => {
+                tracing::debug!("Copying {full} for {arch}: {other}");
+                anyhow::Error::new(ExitError::new(
+                    1,
+                    format!(
+                        "failed to pull image {full}\nIf it was a private image, log in with: podman login {}\nUse '{} --verbose ...' for further details.",
+                        distro::image_domain(full).unwrap_or(""),
+                        crate::host::base_name()
+                    ),
+                ))
+            }
+        })
+}
+
+/// Checks that a local image is of the expected architecture, so a foreign
+/// image under a native name (or the reverse) is never used by mistake.
+pub fn check_local_image(image: &str, expected: Arch) -> Result<()> {
+    let info = crate::podman::inspect_image(image).map_err(|e| {
+        tracing::debug!("Inspecting image {image}: {e}");
+        anyhow!("failed to inspect image {image}")
+    })?;
+    if info.architecture.is_empty() {
+        return Ok(());
+    }
+    match Arch::from_oci(&info.architecture, None) {
+        Some(a) if a == expected => Ok(()),
+        _ => Err(anyhow!(
+            "image {image} is for architecture {}, not {}\nRemove it with 'podman rmi {image}' or choose another image.",
+            info.architecture,
+            expected.oci_name()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arch_resolution() {
+        let host = Arch::host().unwrap();
+        let foreign = if host == Arch::Arm64 {
+            Arch::Amd64
+        } else {
+            Arch::Arm64
+        };
+        assert_eq!(resolve(None, "fedora-toolbox:44").unwrap(), None);
+        assert_eq!(resolve(Some(""), "fedora-toolbox:44").unwrap(), None);
+        assert_eq!(
+            resolve(Some(host.oci_name()), "fedora-toolbox:44").unwrap(),
+            None
+        );
+        assert_eq!(
+            resolve(Some(foreign.oci_name()), "fedora-toolbox:44").unwrap(),
+            Some(foreign)
+        );
+        let tagged = format!("fedora-toolbox:44-{}", foreign.oci_name());
+        assert_eq!(resolve(None, &tagged).unwrap(), Some(foreign));
+        // A custom image's tag suffix is not read as an architecture.
+        assert_eq!(
+            resolve(None, "localhost/custom-image:v1-arm64").unwrap(),
+            None
+        );
+        let err = resolve(Some("ARM64"), "x").unwrap_err().to_string();
+        assert!(
+            err.starts_with("architecture 'ARM64' is not supported by Toolbx\n"),
+            "{err}"
+        );
+        let err = resolve(Some("ppc64le"), "fedora-toolbox:44-aarch64").unwrap_err();
+        let msg = err
+            .downcast_ref::<ExitError>()
+            .unwrap()
+            .msg
+            .clone()
+            .unwrap();
+        assert!(msg.starts_with("conflicting architecture specifications\n--arch=ppc64le but image tag specifies arm64\n"));
+    }
+
+    #[test]
+    fn names_keep_foreign_apart() {
+        assert_eq!(
+            container_name("fedora-toolbox-44", "fedora-toolbox:44", Arch::Arm64),
+            "fedora-toolbox-44-arm64"
+        );
+        assert_eq!(
+            container_name(
+                "fedora-toolbox-44-aarch64",
+                "fedora-toolbox:44-aarch64",
+                Arch::Arm64
+            ),
+            "fedora-toolbox-44-aarch64"
+        );
+        assert_eq!(
+            local_image_name("registry.fedoraproject.org/fedora-toolbox:44", Arch::Arm64).unwrap(),
+            "registry.fedoraproject.org/fedora-toolbox:44-arm64"
+        );
+        assert_eq!(
+            local_image_name(
+                "registry.fedoraproject.org/fedora-toolbox:44-aarch64",
+                Arch::Arm64
+            )
+            .unwrap(),
+            "registry.fedoraproject.org/fedora-toolbox:44-aarch64"
+        );
+        assert_eq!(
+            local_image_name("quay.io/me/foo", Arch::S390x).unwrap(),
+            "quay.io/me/foo:latest-s390x"
+        );
+        assert_eq!(
+            local_image_name("localhost:5000/me/foo:1", Arch::Riscv64).unwrap(),
+            "localhost:5000/me/foo:1-riscv64"
+        );
+        assert!(local_image_name("quay.io/me/foo@sha256:abc", Arch::Arm64).is_err());
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert!(kernel_has_binfmt_sandbox("6.7.0"));
+        assert!(kernel_has_binfmt_sandbox("6.18.44-fc-v1252"));
+        assert!(!kernel_has_binfmt_sandbox("6.1.0-18-amd64"));
+        assert!(!kernel_has_binfmt_sandbox("5.15.0"));
+        assert!(!kernel_has_binfmt_sandbox("garbage"));
+    }
+}
