@@ -1,8 +1,9 @@
 //! Finding the host's QEMU user-mode emulator for a foreign architecture.
 //!
-//! The search order (spec: cross-arch.md §8.4 step 2) is `qemu-<q>-static`,
-//! then `qemu-<q>`, in every `PATH` directory, then in `/usr/bin` and
-//! `/usr/libexec/qemu-binfmt`. Each candidate must pass
+//! The search order is `qemu-<q>-static`, then `qemu-<q>`, in every `PATH`
+//! directory, as the series does: `PATH` alone decides, so users (and
+//! tests) can point toolbox at a particular emulator, and a minimal `PATH`
+//! is reported rather than silently worked around. Each candidate must pass
 //! [`check_emulator`], so a script wrapper or a dynamically linked build
 //! earlier in `PATH` does not hide a good static one later.
 
@@ -11,10 +12,6 @@ use std::path::{Path, PathBuf};
 
 use super::Arch;
 use super::elf::{EmulatorError, check_emulator};
-
-/// Directories searched after `PATH`: where distributions install QEMU even
-/// when `PATH` is minimal (sudo's `secure_path`, systemd units).
-const FALLBACK_DIRS: [&str; 2] = ["/usr/bin", "/usr/libexec/qemu-binfmt"];
 
 /// The directory where Debian's qemu-user packages put binfmt_misc
 /// interpreters under their own names (`aarch64-binfmt-P`).
@@ -26,7 +23,7 @@ const DEBIAN_BINFMT_DIR: &str = "/usr/libexec/qemu-binfmt";
 /// answer depend on the working directory, and the path found is stored
 /// in the container for good.
 pub fn candidates(arch: Arch, path_var: Option<&OsStr>) -> Vec<PathBuf> {
-    candidates_with(arch, path_var, &FALLBACK_DIRS)
+    candidates_with(arch, path_var, &[])
 }
 
 /// [`candidates`] with the fallback directories as a parameter, so tests do
@@ -165,21 +162,16 @@ mod tests {
             "/a/qemu-aarch64",
             "/b/qemu-aarch64-static",
             "/b/qemu-aarch64",
-            "/usr/bin/qemu-aarch64-static",
-            "/usr/bin/qemu-aarch64",
-            "/usr/libexec/qemu-binfmt/qemu-aarch64-static",
-            "/usr/libexec/qemu-binfmt/qemu-aarch64",
-            "/usr/libexec/qemu-binfmt/aarch64-binfmt-P",
         ]
         .iter()
         .map(PathBuf::from)
         .collect();
         assert_eq!(got, want);
-        // /usr/bin in PATH is not tried twice.
-        let got = candidates(Arch::Arm, Some(OsStr::new("/usr/bin")));
-        assert_eq!(got.len(), 5);
+        // A directory listed twice is tried once; no PATH means nothing.
+        let got = candidates(Arch::Arm, Some(OsStr::new("/usr/bin:/usr/bin")));
+        assert_eq!(got.len(), 2);
         assert_eq!(got[0], PathBuf::from("/usr/bin/qemu-arm-static"));
-        assert_eq!(candidates(Arch::Arm, None).len(), 5);
+        assert!(candidates(Arch::Arm, None).is_empty());
     }
 
     #[test]
@@ -281,8 +273,9 @@ mod tests {
         let copy = write(dir.path(), "qemu-riscv64-static", &bytes);
         let got = find(&[dir.path()]).expect("static-pie accepted");
         assert_eq!(got, fs::canonicalize(copy).expect("canonical"));
-        // And the installed one through the fallback dirs, PATH unset.
-        let got = find_emulator(Arch::Arm64, host, None).expect("installed");
+        // And the installed one through PATH.
+        let got =
+            find_emulator(Arch::Arm64, host, Some(OsStr::new("/usr/bin"))).expect("installed");
         assert_eq!(got, fs::canonicalize(real).expect("canonical"));
     }
 

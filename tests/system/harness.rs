@@ -94,7 +94,7 @@ impl As {
         let mut cmd = match self.mode {
             Mode::Rootful => Command::new(program),
             Mode::Rootless => {
-                let mut c = Command::new("runuser");
+                let mut c = Command::new("/usr/sbin/runuser");
                 c.args(["-u", &self.name, "--", program]);
                 c
             }

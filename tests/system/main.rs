@@ -5,5 +5,6 @@
 
 #![allow(clippy::disallowed_methods)]
 
+mod cross_arch;
 mod harness;
 mod native;
