@@ -11,6 +11,7 @@ pub mod context;
 pub mod distro;
 pub mod error;
 pub mod exec;
+pub mod fastpath;
 pub mod foreign;
 pub mod forward;
 pub mod host;

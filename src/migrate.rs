@@ -11,8 +11,40 @@ use crate::exec::ExecError;
 use crate::host::User;
 use crate::podman::{self, PodmanError};
 
-/// Runs `podman system migrate` once per podman version.
-pub fn check(user: &User) -> Result<()> {
+/// What identifies the podman binary: its path, inode, size and change
+/// time. A new podman (an upgrade) changes at least one of them.
+fn podman_identity() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = crate::exec::lookup("podman")?;
+    let real = std::fs::canonicalize(&path).ok()?;
+    let meta = std::fs::metadata(&real).ok()?;
+    Some(format!(
+        "{} {} {} {}.{}",
+        real.display(),
+        meta.ino(),
+        meta.size(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    ))
+}
+
+/// The podman version, from a cache in the runtime directory keyed by the
+/// podman binary, so most commands need no `podman version` process.
+fn podman_version(rt: &std::path::Path) -> Result<String> {
+    let identity = podman_identity();
+    // One file per podman binary, so users of several podmans (and tests)
+    // do not overwrite each other's entries.
+    let cache = rt.join(format!(
+        "podman-version-{:016x}",
+        fnv1a(identity.as_deref().unwrap_or(""))
+    ));
+    if let (Some(id), Ok(text)) = (&identity, std::fs::read_to_string(&cache))
+        && let Some((cached_id, version)) = text.trim_end().rsplit_once('\t')
+        && cached_id == id
+        && !version.is_empty()
+    {
+        return Ok(version.to_string());
+    }
     let version = podman::version().map_err(|e| match e {
         PodmanError::Exec(ExecError::NotFound { .. }) => anyhow!("podman(1) not found"),
         other => {
@@ -20,6 +52,31 @@ pub fn check(user: &User) -> Result<()> {
             anyhow!("failed to get the Podman version")
         }
     })?;
+    if let Some(id) = identity {
+        let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, format!("{id}\t{version}\n")).is_err()
+            || std::fs::rename(&tmp, &cache).is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    Ok(version)
+}
+
+/// A small stable hash for cache file names.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Runs `podman system migrate` once per podman version.
+pub fn check(user: &User) -> Result<()> {
+    if crate::exec::lookup("podman").is_none() {
+        return Err(anyhow!("podman(1) not found"));
+    }
+    let rt = crate::host::ensure_runtime_dir(user)?;
+    let version = podman_version(&rt)?;
     crate::session::set_podman_version(&version);
     let config_dir = crate::config::user_config_dir()
         .map_err(|_| anyhow!("failed to get the user config directory"))?
@@ -29,7 +86,6 @@ pub fn check(user: &User) -> Result<()> {
         .mode(0o775)
         .create(&config_dir)
         .map_err(|_| anyhow!("failed to create configuration directory"))?;
-    let rt = crate::host::ensure_runtime_dir(user)?;
     let lock_file = OpenOptions::new()
         .create(true)
         .truncate(false)

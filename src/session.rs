@@ -145,7 +145,41 @@ pub fn run_in_container(ctx: &Ctx, info: ContainerInfo, req: &ExecRequest) -> Re
         (info.state.pid, Some(started))
     };
     wait_for_init(name, pid, &rt, started_at)?;
+    if !info
+        .mounts
+        .iter()
+        .any(|m| m.destination == "/run/host/monitor")
+    {
+        crate::fastpath::remember(&rt, name, &info.id, pid, &container_arch(&info));
+    }
     exec_loop(ctx, req)
+}
+
+/// The warm path: when the container is known to be running and
+/// initialised, run the command with no other podman process. `None` when
+/// that is not known, so the caller takes the full path. `arch_check`
+/// holds the architecture `--arch` asked for, if it was given.
+pub fn run_if_known(
+    ctx: &Ctx,
+    req: &ExecRequest,
+    arch_check: Option<Option<crate::arch::Arch>>,
+) -> Option<Result<()>> {
+    let rt = crate::host::runtime_dir(ctx.user.uid).ok()?;
+    let known = crate::fastpath::recall(&rt, &req.container)?;
+    if let Some(requested) = arch_check {
+        let want = requested.map_or(crate::arch::host_oci_name(), |a| a.oci_name());
+        if known.arch != want {
+            // Let the full path report the mismatch.
+            return None;
+        }
+    }
+    let result = exec_loop(ctx, req);
+    if let Err(e) = &result
+        && e.downcast_ref::<ExitError>().is_some_and(|x| x.code == 125)
+    {
+        crate::fastpath::forget(&rt, &req.container);
+    }
+    Some(result)
 }
 
 fn start(name: &str) -> Result<()> {

@@ -72,6 +72,17 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
     let shell = crate::host::login_shell(&ctx.user)?;
     let mut name = resolved.container.clone();
     let want_arch = arch.map_or(crate::arch::host_oci_name(), |a| a.oci_name());
+    let exec_for = |name: &str| ExecRequest {
+        container: name.to_string(),
+        command: vec![shell.clone().into_os_string(), "-l".into()],
+        login: false,
+        shell_fallback: true,
+        osc: true,
+        preserve_fds: 0,
+    };
+    if let Some(result) = session::run_if_known(ctx, &exec_for(&name), arch_given.then_some(arch)) {
+        return result;
+    }
     let info = match session::lookup(&name)? {
         Lookup::Found(info) => {
             if arch_given {
@@ -122,15 +133,7 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
             }
         }
     };
-    let exec = ExecRequest {
-        container: name,
-        command: vec![shell.into_os_string(), "-l".into()],
-        login: false,
-        shell_fallback: true,
-        osc: true,
-        preserve_fds: 0,
-    };
-    session::run_in_container(ctx, info, &exec)
+    session::run_in_container(ctx, info, &exec_for(&name))
 }
 
 fn not_found_select(name: &str) -> anyhow::Error {

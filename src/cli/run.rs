@@ -63,9 +63,21 @@ pub fn run(args: &RunArgs, ctx: &Ctx) -> Result<()> {
     {
         name = crate::foreign::container_name(&name, &resolved.image, arch);
     }
+    let arch_given = args.arch.as_deref().is_some_and(|a| !a.is_empty());
+    let exec = ExecRequest {
+        container: name.clone(),
+        command: args.command.clone(),
+        login: true,
+        shell_fallback: false,
+        osc: false,
+        preserve_fds: args.preserve_fds,
+    };
+    if let Some(result) = session::run_if_known(ctx, &exec, arch_given.then_some(arch)) {
+        return result;
+    }
     let info = match session::lookup(&name)? {
         Lookup::Found(info) => {
-            if args.arch.as_deref().is_some_and(|a| !a.is_empty()) {
+            if arch_given {
                 session::check_arch(&info, &name, arch)?;
             }
             *info
@@ -75,14 +87,6 @@ pub fn run(args: &RunArgs, ctx: &Ctx) -> Result<()> {
                 "container {name} not found\nUse the 'create' command to create a Toolbx."
             )));
         }
-    };
-    let exec = ExecRequest {
-        container: name,
-        command: args.command.clone(),
-        login: true,
-        shell_fallback: false,
-        osc: false,
-        preserve_fds: args.preserve_fds,
     };
     session::run_in_container(ctx, info, &exec)
 }

@@ -120,6 +120,11 @@ impl Stamp {
     pub fn pid(&self) -> u32 {
         self.1.id()
     }
+
+    /// A container name unique to this stamp.
+    pub fn name(&self) -> String {
+        format!("box{}", self.pid())
+    }
 }
 
 impl Drop for Stamp {

@@ -24,7 +24,7 @@ esac
 exit 99"#,
         stamp.pid()
     ));
-    let out = env.run(&["run", "-c", "box", "true"]);
+    let out = env.run(&["run", "-c", &stamp.name(), "true"]);
     assert_eq!(out.status.code(), Some(137));
 }
 

@@ -2,8 +2,10 @@
 
 use crate::common::{Stamp, TestEnv, stderr, user_name};
 
-/// A running, initialised Toolbx container whose entry point is the test
-/// process; `exec` runs the given shell code.
+/// A running, initialised Toolbx container whose entry point is a `sleep`
+/// child; `exec` runs the given shell code. Its name is unique per test,
+/// since root's runtime directory, where toolbox notes running containers,
+/// is shared.
 #[must_use]
 fn running_container(env: &TestEnv, exec: &str) -> Stamp {
     let stamp = Stamp::new(env);
@@ -21,21 +23,27 @@ exit 99"#,
 #[test]
 fn warm_run_is_one_inspect_and_one_exec() {
     let env = TestEnv::new();
-    let _stamp = running_container(&env, "exit 0");
-    let out = env.run(&["run", "-c", "box", "ls", "a b", "", "*"]);
+    let stamp = running_container(&env, "exit 0");
+    let c = stamp.name();
+    let out = env.run(&["run", "-c", &c, "ls", "a b", "", "*"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = env.calls();
     assert_eq!(calls.len(), 2, "{calls:?}");
-    assert_eq!(calls[0], "inspect --format json --type container box");
+    assert_eq!(
+        calls[0],
+        format!("inspect --format json --type container {c}")
+    );
     assert!(calls[1].starts_with("exec --detach-keys  "), "{}", calls[1]);
     let expected = format!(
-        "--interactive --preserve-fds 0 --user {} --workdir {} box",
+        "--interactive --preserve-fds 0 --user {} --workdir {} {c}",
         user_name(),
         env.home.display()
     );
     assert!(calls[1].contains(&expected), "{}", calls[1]);
     assert!(
-        calls[1].ends_with("box capsh --caps= -- --login -c exec \"$@\" bash ls a b  *"),
+        calls[1].ends_with(&format!(
+            "{c} capsh --caps= -- --login -c exec \"$@\" bash ls a b  *"
+        )),
         "{}",
         calls[1]
     );
@@ -49,19 +57,20 @@ fn exit_codes_pass_through() {
         (
             "exit 125",
             125,
-            "Error: failed to invoke 'podman exec' in container box\n",
+            "Error: failed to invoke 'podman exec' in container {c}\n",
         ),
         (
             "exit 126",
             126,
-            "Error: failed to invoke command /etc in container box\n",
+            "Error: failed to invoke command /etc in container {c}\n",
         ),
     ] {
         let env = TestEnv::new();
-        let _stamp = running_container(&env, status);
-        let out = env.run(&["run", "-c", "box", "/etc"]);
+        let stamp = running_container(&env, status);
+        let c = stamp.name();
+        let out = env.run(&["run", "-c", &c, "/etc"]);
         assert_eq!(out.status.code(), Some(expected), "{status}");
-        assert_eq!(stderr(&out), message, "{status}");
+        assert_eq!(stderr(&out), message.replace("{c}", &c), "{status}");
     }
 }
 
@@ -69,41 +78,43 @@ fn exit_codes_pass_through() {
 fn missing_command_after_probes() {
     let env = TestEnv::new();
     // The command fails with 127; the workdir probe passes, the command probe fails.
-    let _stamp = running_container(
+    let stamp = running_container(
         &env,
         r#"case "$*" in *"test -d"*) exit 0 ;; *"command -v"*) exit 1 ;; *) exit 127 ;; esac"#,
     );
-    let out = env.run(&["run", "-c", "box", "nosuchcmd"]);
+    let c = stamp.name();
+    let out = env.run(&["run", "-c", &c, "nosuchcmd"]);
     assert_eq!(out.status.code(), Some(127));
     assert_eq!(
         stderr(&out),
-        "Error: command nosuchcmd not found in container box\n"
+        format!("Error: command nosuchcmd not found in container {c}\n")
     );
 }
 
 #[test]
 fn missing_workdir_falls_back_to_home_once() {
     let env = TestEnv::new();
-    let _stamp = running_container(
+    let stamp = running_container(
         &env,
         &format!(
             r#"case "$*" in *"test -d"*) exit 1 ;; *"--workdir {home}"*) exit 0 ;; *) exit 127 ;; esac"#,
             home = env.home.display()
         ),
     );
+    let c = stamp.name();
     let cwd = env.dir.path().join("elsewhere");
     std::fs::create_dir_all(&cwd).unwrap();
     let out = env
         .cmd()
         .current_dir(&cwd)
-        .args(["run", "-c", "box", "true"])
+        .args(["run", "-c", &c, "true"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
         format!(
-            "Error: directory {} not found in container box\nUsing {} instead.\n",
+            "Error: directory {} not found in container {c}\nUsing {} instead.\n",
             cwd.display(),
             env.home.display()
         )
@@ -173,4 +184,22 @@ exit 99"#,
         stderr(&out),
         "Error: container nope not found\nUse the '--container' option to select a Toolbx.\nRun 'toolbox --help' for usage.\n"
     );
+}
+
+#[test]
+fn second_warm_run_is_one_exec_only() {
+    let env = TestEnv::new();
+    let stamp = running_container(&env, "exit 0");
+    let c = stamp.name();
+    assert!(env.run(&["run", "-c", &c, "true"]).status.success());
+    std::fs::write(&env.log, "").unwrap();
+    let out = env.run(&["run", "-c", &c, "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all: Vec<String> = std::fs::read_to_string(&env.log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(all.len(), 1, "only podman exec: {all:?}");
+    assert!(all[0].starts_with("--log-level error exec "), "{all:?}");
 }

@@ -160,7 +160,7 @@ fn single_arch_image() -> String {
 
 /// A directory with links to exactly the given programs, to run toolbox
 /// with a PATH that lacks some of them.
-fn restricted_path(user: &As, programs: &[&str], extra: &[(&str, &str)]) -> tempfile::TempDir {
+fn restricted_path(programs: &[&str], extra: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("tbx-st-path")
         .tempdir_in("/var/tmp")
@@ -177,7 +177,6 @@ fn restricted_path(user: &As, programs: &[&str], extra: &[(&str, &str)]) -> temp
     }
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let _ = user;
     dir
 }
 
@@ -243,7 +242,7 @@ fn try_foreign_create_without_a_usable_emulator() {
             name,
         ];
 
-        let none = restricted_path(&user, &with_skopeo, &[]);
+        let none = restricted_path(&with_skopeo, &[]);
         let out = toolbox_with_path(&user, none.path(), &args);
         assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
         assert_eq!(
@@ -269,7 +268,7 @@ fn try_foreign_create_without_a_usable_emulator() {
             "[{mode:?}] {err}"
         );
 
-        let dynamic = restricted_path(&user, &with_skopeo, &[]);
+        let dynamic = restricted_path(&with_skopeo, &[]);
         std::fs::copy("/bin/true", dynamic.path().join("qemu-aarch64")).unwrap();
         let out = toolbox_with_path(&user, dynamic.path(), &args);
         let err = text(&out.stderr);
@@ -281,7 +280,7 @@ fn try_foreign_create_without_a_usable_emulator() {
         // skopeo missing: native still works, foreign says what it needs.
         let mut no_skopeo = basics();
         no_skopeo.push("qemu-aarch64-static");
-        let noskopeo = restricted_path(&user, &no_skopeo, &[]);
+        let noskopeo = restricted_path(&no_skopeo, &[]);
         let _ = user.podman(&["rmi", "registry.fedoraproject.org/fedora-toolbox:40-arm64"]);
         let out = toolbox_with_path(&user, noskopeo.path(), &args);
         assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
@@ -348,6 +347,6 @@ fn try_foreign_create_without_a_usable_emulator() {
             0,
             "no half-pulled image"
         );
-        let _ = std::mem::drop(none);
+        drop(none);
     }
 }
