@@ -252,7 +252,6 @@ fn try_foreign_create_without_a_usable_emulator() {
         );
 
         let script = restricted_path(
-            &user,
             &with_skopeo,
             &[("qemu-aarch64-static", "#!/bin/sh\nexit 0\n")],
         );
