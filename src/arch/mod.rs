@@ -196,7 +196,7 @@ pub static ROWS: [ArchRow; 7] = [
         magic: *b"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x15\x00",
         // qemu ignores e_machine's high byte here.
         mask: *b"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\x00",
-        tag_suffixes: &["ppc64le"],
+        tag_suffixes: &["ppc64le", "ppc64el"],
         native_on: &[],
     },
     ArchRow {
@@ -479,8 +479,8 @@ fn tag_suffix(tag: &str) -> Option<&str> {
     } else {
         tag
     };
-    let (_, suffix) = tag.rsplit_once('-')?;
-    Some(suffix)
+    // A tag that is only an architecture name (`x:arm64`) names it too.
+    Some(tag.rsplit_once('-').map_or(tag, |(_, suffix)| suffix))
 }
 
 /// The tag of an image reference (`name:tag@digest`), if it has one.

@@ -63,11 +63,10 @@ fn emulation(args: &InitContainerArgs) -> Result<Option<EmulationOptions>> {
     let Some(value) = args.arch.as_deref().filter(|v| !v.is_empty() && *v != "0") else {
         return Ok(None);
     };
-    let arch = match value.parse::<u32>() {
-        Ok(id) => Arch::from_series_id(id),
-        Err(_) => Arch::parse(value),
-    }
-    .ok_or_else(|| anyhow!("Toolbx does not support architecture '{value}'"))?;
+    // Names first: `386` is a name, not one of the series' numbers 1-3.
+    let arch = Arch::parse(value)
+        .or_else(|| value.parse::<u32>().ok().and_then(Arch::from_series_id))
+        .ok_or_else(|| anyhow!("Toolbx does not support architecture '{value}'"))?;
     if Arch::host() == Some(arch) {
         return Ok(None);
     }
@@ -120,4 +119,58 @@ pub fn run(args: &InitContainerArgs) -> Result<()> {
         emulation: emulation(args)?,
     };
     crate::init_container::run(&opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(arch: Option<&str>) -> InitContainerArgs {
+        InitContainerArgs {
+            gid: None,
+            home: None,
+            home_link: false,
+            media_link: false,
+            mnt_link: false,
+            monitor_host: None,
+            shell: None,
+            uid: None,
+            user: None,
+            arch: arch.map(str::to_string),
+            arch_emulator_path: Some("/usr/bin/qemu-x-static".into()),
+        }
+    }
+
+    #[test]
+    fn arch_values_and_series_numbers() {
+        let host = Arch::host().unwrap();
+        assert_eq!(emulation(&args(None)).unwrap(), None);
+        assert_eq!(emulation(&args(Some(""))).unwrap(), None);
+        assert_eq!(emulation(&args(Some(host.oci_name()))).unwrap(), None);
+        let foreign = if host == Arch::S390x {
+            Arch::Arm64
+        } else {
+            Arch::S390x
+        };
+        assert_eq!(
+            emulation(&args(Some(foreign.oci_name())))
+                .unwrap()
+                .unwrap()
+                .arch,
+            foreign
+        );
+        if host != Arch::I386 && !Arch::I386.runs_natively_on(host) {
+            assert_eq!(
+                emulation(&args(Some("386"))).unwrap().unwrap().arch,
+                Arch::I386
+            );
+        }
+        if host != Arch::Arm64 {
+            assert_eq!(
+                emulation(&args(Some("1"))).unwrap().unwrap().arch,
+                Arch::Arm64
+            );
+        }
+        assert!(emulation(&args(Some("mips"))).is_err());
+    }
 }

@@ -349,3 +349,54 @@ fn try_foreign_create_without_a_usable_emulator() {
         drop(none);
     }
 }
+
+/// One container per architecture the test images cover beyond arm64
+/// (tests/env/setup-all builds them): the right `uname -m` and sudo.
+#[test]
+#[ignore = "needs podman and qemu-user-static"]
+fn every_architecture_of_the_test_images() {
+    let before = host_binfmt();
+    // (Debian arch of the image, --arch value, uname -m, 32 or 64 bits)
+    let cases = [
+        ("armhf", "armv7", "armv7l", "32"),
+        ("ppc64el", "ppc64le", "ppc64le", "64"),
+        ("s390x", "s390x", "s390x", "64"),
+        // 32-bit x86 runs natively; the kernel's machine shows through.
+        ("i386", "i686", "x86_64", "32"),
+    ];
+    for mode in modes() {
+        let user = As::new(mode);
+        for (debian, arch, uname, bits) in cases {
+            let image = format!("localhost/toolbox-testenv:{debian}");
+            assert!(
+                user.podman(&["image", "exists", &image]).status.success(),
+                "[{mode:?}] {image} missing: run tests/env/setup-all"
+            );
+            let name = format!("tbx-st-arch-{debian}");
+            let _clean = Cleanup::new(&user, &[&name]);
+            let out = user.toolbox(&["-y", "create", "-i", &image, "--arch", arch, &name]);
+            assert!(
+                out.status.success(),
+                "[{mode:?}] {debian}: {}",
+                text(&out.stderr)
+            );
+            let out = user.toolbox(&[
+                "run",
+                "-c",
+                &name,
+                "--arch",
+                arch,
+                "sh",
+                "-c",
+                "uname -m; getconf LONG_BIT; sudo -n id -u",
+            ]);
+            assert_eq!(
+                text(&out.stdout),
+                format!("{uname}\n{bits}\n0\n"),
+                "[{mode:?}] {debian}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+    assert_eq!(before, host_binfmt(), "the host's binfmt_misc changed");
+}
