@@ -151,23 +151,34 @@ pub fn run(args: &ListArgs) -> Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let images = if show_images {
-        let list = podman::images().map_err(|e| {
-            tracing::debug!("Listing images: {e}");
-            anyhow!("failed to get images")
-        })?;
-        image_rows(&list, now)
-    } else {
-        Vec::new()
+    // The two podman calls are independent: run them side by side, so
+    // `list` costs one podman start-up, not two. Errors keep upstream's
+    // order (images first).
+    let (images, containers) = std::thread::scope(|scope| {
+        let ps = show_containers.then(|| scope.spawn(podman::ps));
+        let images = show_images.then(podman::images);
+        let containers = ps.map(|handle| handle.join().unwrap_or(Err(podman::PodmanError::Empty)));
+        (images, containers)
+    });
+    let images = match images {
+        Some(list) => {
+            let list = list.map_err(|e| {
+                tracing::debug!("Listing images: {e}");
+                anyhow!("failed to get images")
+            })?;
+            image_rows(&list, now)
+        }
+        None => Vec::new(),
     };
-    let containers = if show_containers {
-        let list = podman::ps().map_err(|e| {
-            tracing::debug!("Listing containers: {e}");
-            anyhow!("failed to get containers")
-        })?;
-        container_rows(&list, now)
-    } else {
-        Vec::new()
+    let containers = match containers {
+        Some(list) => {
+            let list = list.map_err(|e| {
+                tracing::debug!("Listing containers: {e}");
+                anyhow!("failed to get containers")
+            })?;
+            container_rows(&list, now)
+        }
+        None => Vec::new(),
     };
     let mut out = std::io::stdout().lock();
     let printed_images = !images.is_empty();
