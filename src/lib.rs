@@ -76,6 +76,14 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         )));
     };
     prerun_logging(&cli)?;
+    tracing::debug!(
+        "toolbox {} (Rust implementation, crate {}{})",
+        version_string(),
+        env!("CARGO_PKG_VERSION"),
+        option_env!("TOOLBOX_COMMIT")
+            .map(|c| format!(", commit {c}"))
+            .unwrap_or_default()
+    );
     match command {
         Command::Completion(args) => return cli::completion::run(args),
         Command::InitContainer(args) => return cli::init_container::run(args),
@@ -137,7 +145,11 @@ fn prerun(cli: &Cli, command: &Command, argv: Vec<OsString>) -> Result<Ctx> {
     }
     let cwd =
         std::env::current_dir().map_err(|e| anyhow!("failed to get the working directory: {e}"))?;
-    let config = config::load()?;
+    // Upstream's line first; what is wrong in the file on the next.
+    let config = config::load().map_err(|e| match std::error::Error::source(&e) {
+        Some(cause) => anyhow!("{e}\n{}", cause.to_string().trim_end()),
+        None => anyhow!("{e}"),
+    })?;
     let host_distro = distro::detect_host();
     let default_container = resolve::resolve(&resolve::Request::default(), &config, &host_distro)
         .map_err(|e| {

@@ -162,3 +162,58 @@ fn bad_input_is_refused_before_podman_changes_anything() {
     }
     assert!(env.calls().is_empty(), "{:?}", env.calls());
 }
+
+#[test]
+fn toolbox_conf_image_is_the_default() {
+    let env = TestEnv::new();
+    env.podman(KNOWS_LOCAL_IMAGE);
+    let conf = env.home.join(".config/containers");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("toolbox.conf"),
+        "[general]\nimage = \"localhost/toolbox-testenv:amd64\"\n",
+    )
+    .unwrap();
+    let out = env
+        .cmd()
+        .env("DBUS_SYSTEM_BUS_ADDRESS", dbus(&env))
+        .arg("create")
+        .output()
+        .unwrap();
+    assert_eq!(stderr(&out), "");
+    // The configured image makes the default container, so the hint is short.
+    assert_eq!(
+        stdout(&out),
+        "Created container: toolbox-testenv-amd64\nEnter with: toolbox enter\n"
+    );
+}
+
+#[test]
+fn broken_toolbox_conf_names_the_file() {
+    let env = TestEnv::new();
+    env.podman("exit 0");
+    let conf = env.home.join(".config/containers");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(conf.join("toolbox.conf"), "[general\n").unwrap();
+    let out = env.run(&["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().next().unwrap(),
+        format!(
+            "Error: failed to parse file {}",
+            conf.join("toolbox.conf").display()
+        )
+    );
+    // A distro no one supports is refused, never replaced by Fedora.
+    std::fs::write(conf.join("toolbox.conf"), "[general]\ndistro = \"foo\"\n").unwrap();
+    let out = env.run(&["create"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "Error: failed to resolve container name\n");
+    let out = env.run(&["-v", "create"]);
+    assert!(
+        stderr(&out).contains("Distribution foo is unsupported."),
+        "{}",
+        stderr(&out)
+    );
+}
