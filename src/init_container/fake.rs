@@ -396,7 +396,7 @@ impl Sys for FakeSys {
     fn run(&mut self, program: &str, args: &[&str]) -> Result<(), ExecError> {
         self.log
             .push(format!("run {}", Cmd::new(program).args(args).display()));
-        if program == "true"
+        if program.ends_with("/true")
             && let Some(errno) = self.true_errno
         {
             return Err(ExecError::Spawn {
