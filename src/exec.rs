@@ -141,6 +141,7 @@ pub struct Cmd {
     stdout: Io,
     stderr: Option<Io>,
     env: Vec<(OsString, OsString)>,
+    own_group: bool,
 }
 
 impl Cmd {
@@ -155,7 +156,16 @@ impl Cmd {
             stdout: Io::Null,
             stderr: None,
             env: Vec::new(),
+            own_group: false,
         }
+    }
+
+    /// Runs the child in a process group of its own, so the terminal's
+    /// Ctrl-C reaches toolbox alone, which then decides (see
+    /// `crate::interrupt`).
+    pub fn own_process_group(mut self) -> Self {
+        self.own_group = true;
+        self
     }
 
     /// Appends one argument.
@@ -241,6 +251,9 @@ impl Cmd {
         cmd.stdin(self.stdin.stdio());
         cmd.stdout(self.stdout.stdio());
         cmd.stderr(self.stderr_io().stdio());
+        if self.own_group {
+            cmd.process_group(0);
+        }
         cmd
     }
 

@@ -16,6 +16,7 @@ pub mod foreign;
 pub mod forward;
 pub mod host;
 pub mod init_container;
+pub mod interrupt;
 pub mod logging;
 pub mod migrate;
 pub mod podman;

@@ -269,14 +269,31 @@ fn polling_forced() -> bool {
     }
 }
 
-/// A stamp counts when it exists and, if we started the container, was
-/// written after that: stamps are keyed by PID only, and a recycled PID
-/// would otherwise look initialised (upstream smell 6).
-fn stamp_ready(stamp: &Path, started_at: Option<SystemTime>) -> bool {
+/// When a process started, from its start time in `/proc` and the boot time.
+fn process_started(pid: i64) -> Option<SystemTime> {
+    let ticks = crate::fastpath::process_start_time(pid)?;
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let boot: u64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let since_boot = Duration::from_millis(ticks * 1000 / u64::try_from(per_second).ok()?.max(1));
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(boot) + since_boot)
+}
+
+/// A stamp counts when it exists and was written after the entry point it
+/// names started: stamps are keyed by PID only, and a recycled PID would
+/// otherwise look initialised (upstream smell 6). Another toolbox may have
+/// started the container first; its stamp counts as well.
+fn stamp_ready(stamp: &Path, entry_point_started: Option<SystemTime>) -> bool {
     let Ok(meta) = std::fs::metadata(stamp) else {
         return false;
     };
-    match (started_at, meta.modified()) {
+    match (entry_point_started, meta.modified()) {
+        // Start times are rounded to clock ticks; allow for it.
         (Some(start), Ok(modified)) => modified + Duration::from_secs(1) >= start,
         _ => true,
     }
@@ -285,7 +302,8 @@ fn stamp_ready(stamp: &Path, started_at: Option<SystemTime>) -> bool {
 fn wait_for_init(name: &str, pid: i64, rt: &Path, started_at: Option<SystemTime>) -> Result<()> {
     let stamp = rt.join(format!("container-initialized-{pid}"));
     let polling = polling_forced();
-    if !polling && stamp_ready(&stamp, started_at) {
+    let entry_point_started = process_started(pid);
+    if !polling && stamp_ready(&stamp, entry_point_started) {
         return Ok(());
     }
     tracing::debug!("Waiting for container {name} to finish initializing");
@@ -305,7 +323,7 @@ fn wait_for_init(name: &str, pid: i64, rt: &Path, started_at: Option<SystemTime>
             std::thread::sleep(Duration::from_secs(1));
             tracing::debug!("Handling polling tick for container {name}");
         }
-        if stamp_ready(&stamp, started_at) {
+        if stamp_ready(&stamp, entry_point_started) {
             return Ok(());
         }
         // With --pid host the entry point is a host process: once it is
@@ -363,13 +381,17 @@ pub fn bash_ansi_quote(word: &OsStr) -> String {
     out
 }
 
-/// The argv of one `podman exec` try (podman.md §7.1).
+/// The argv of one `podman exec` try (podman.md §7.1). With `pid_file`,
+/// the in-container shell first writes its PID there (a host PID, thanks
+/// to `--pid host`; `exec` keeps it for the command), so that toolbox can
+/// pass signals on to the command.
 pub fn exec_args(
     req: &ExecRequest,
     user: &str,
     workdir: &Path,
     command: &[OsString],
     tty: bool,
+    pid_file: Option<&Path>,
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["exec".into()];
     if podman_version_at_least("1.8.1") {
@@ -394,14 +416,22 @@ pub fn exec_args(
         args.push("--login".into());
     }
     args.push("-c".into());
+    let prefix = pid_file
+        .map(|p| {
+            format!(
+                "printf %s $$ >{} 2>/dev/null; ",
+                crate::exec::quote(p.as_os_str())
+            )
+        })
+        .unwrap_or_default();
     let utf8 = command.iter().all(|w| w.to_str().is_some());
     if utf8 {
-        args.push("exec \"$@\"".into());
+        args.push(format!("{prefix}exec \"$@\"").into());
         args.push("bash".into());
         args.extend(command.iter().cloned());
     } else {
         let words: Vec<String> = command.iter().map(|w| bash_ansi_quote(w)).collect();
-        args.push(format!("exec {}", words.join(" ")).into());
+        args.push(format!("{prefix}exec {}", words.join(" ")).into());
         args.push("bash".into());
     }
     args
@@ -430,15 +460,26 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
             print!("\x1b]777;container;push;{name};toolbox;{uid}\x1b\\");
             let _ = std::io::stdout().flush();
         }
-        let args = exec_args(req, &ctx.user.name, &workdir, &command, tty);
-        let status = {
-            let _guard = IgnoreInterrupts::new();
-            podman::cmd()
-                .args(args)
-                .stdin(Io::Inherit)
-                .stdout(Io::Inherit)
-                .stderr(Io::Inherit)
-                .status()
+        let relay = relay_file(ctx, tty);
+        let args = exec_args(
+            req,
+            &ctx.user.name,
+            &workdir,
+            &command,
+            tty,
+            relay.as_deref(),
+        );
+        let cmd = podman::cmd()
+            .args(args)
+            .stdin(Io::Inherit)
+            .stdout(Io::Inherit)
+            .stderr(Io::Inherit);
+        let status = match &relay {
+            Some(pid_file) => run_relaying_signals(cmd, pid_file),
+            None => {
+                let _guard = IgnoreInterrupts::new();
+                cmd.status()
+            }
         };
         if req.osc {
             print!("\x1b]777;container;pop;;;{uid}\x1b\\");
@@ -512,6 +553,65 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
     }
 }
 
+/// Where the command's PID goes when toolbox must relay signals to it:
+/// without a terminal there is no pty to turn Ctrl-C into the container's
+/// SIGINT, and podman exec itself would die of it and leave the command
+/// running. With stdin on a terminal podman exec must stay in the
+/// terminal's foreground group to read it, so nothing is relayed then.
+fn relay_file(ctx: &Ctx, tty: bool) -> Option<PathBuf> {
+    use std::io::IsTerminal;
+    if tty || std::io::stdin().is_terminal() {
+        return None;
+    }
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let rt = crate::host::runtime_dir(ctx.user.uid).ok()?;
+    Some(rt.join(format!("exec-{}-{n}", std::process::id())))
+}
+
+/// Runs podman exec in its own process group while SIGINT, SIGTERM and
+/// SIGHUP sent to toolbox go on to the command in the container.
+fn run_relaying_signals(
+    cmd: crate::exec::Cmd,
+    pid_file: &Path,
+) -> Result<std::process::ExitStatus, ExecError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let deferred = crate::interrupt::Deferred::new();
+    let mut child = cmd.own_process_group().spawn()?;
+    let podman_pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let done = AtomicBool::new(false);
+    let status = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                if let Some(sig) = deferred.take() {
+                    let pid = std::fs::read_to_string(pid_file)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<i32>().ok());
+                    match pid {
+                        Some(pid) => {
+                            tracing::debug!("Passing {sig} on to the command (PID {pid})");
+                            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+                        }
+                        // Not started yet: stop podman exec instead.
+                        None => {
+                            let _ = nix::sys::signal::kill(podman_pid, sig);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let status = child.wait();
+        done.store(true, Ordering::SeqCst);
+        status
+    });
+    let _ = std::fs::remove_file(pid_file);
+    status.map_err(|source| ExecError::Spawn {
+        program: "podman".to_string(),
+        source,
+    })
+}
+
 fn exit(code: i32, msg: String) -> anyhow::Error {
     anyhow::Error::new(ExitError::new(code, msg))
 }
@@ -583,7 +683,7 @@ mod tests {
     #[test]
     fn exec_argv_keeps_words_verbatim() {
         let cmd: Vec<OsString> = ["ls", "a b", "", "*"].map(OsString::from).to_vec();
-        let args = exec_args(&req(true), "me", Path::new("/w"), &cmd, false);
+        let args = exec_args(&req(true), "me", Path::new("/w"), &cmd, false, None);
         let tail: Vec<&OsStr> = args
             .iter()
             .rev()
@@ -621,7 +721,7 @@ mod tests {
             OsString::from("printf"),
             OsString::from_vec(vec![b'a', 0xff, b'\'']),
         ];
-        let args = exec_args(&req(false), "me", Path::new("/w"), &cmd, false);
+        let args = exec_args(&req(false), "me", Path::new("/w"), &cmd, false, None);
         let script = args[args.len() - 2].to_str().unwrap();
         assert_eq!(script, "exec $'printf' $'a\\xff\\''");
         assert!(args.iter().all(|a| a.to_str().is_some()));

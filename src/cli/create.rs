@@ -147,23 +147,40 @@ pub fn create_container(
             },
         });
     }
-    let _spinner = Spinner::start(&format!("Creating container {}: ", resolved.container));
-    tracing::debug!("Creating container {}", resolved.container);
-    podman::cmd()
+    let name = resolved.container.as_str();
+    let spinner = Spinner::start(&format!("Creating container {name}: "));
+    tracing::debug!("Creating container {name}");
+    let deferred = crate::interrupt::Deferred::new();
+    let created = podman::cmd()
         .args(podman::create_args(&spec))
-        .run()
-        .map_err(|e| {
-            // Ours: podman's reason follows upstream's line (podman.md smell 4).
-            let reason = e.stderr().trim().to_string();
-            if reason.is_empty() {
-                anyhow!("failed to create container {}", resolved.container)
-            } else {
-                anyhow!(
-                    "failed to create container {}\n{reason}",
-                    resolved.container
-                )
-            }
-        })?;
+        .own_process_group()
+        .run();
+    drop(spinner);
+    if let Some(sig) = deferred.pending() {
+        // Interrupted: finish by undoing, so no half-made container stays.
+        if created.is_ok() {
+            let _ = podman::rm(name, true);
+        }
+        drop(deferred);
+        crate::interrupt::die_of(sig);
+    }
+    drop(deferred);
+    created.map_err(|e| {
+        // Another toolbox created it meanwhile: upstream's message.
+        if podman::container_exists(name).unwrap_or(false) {
+            return with_usage(format!(
+                "container {name} already exists\nEnter with: {}",
+                ctx.enter_command(name)
+            ));
+        }
+        // Ours: podman's reason follows upstream's line (podman.md smell 4).
+        let reason = e.stderr().trim().to_string();
+        if reason.is_empty() {
+            anyhow!("failed to create container {name}")
+        } else {
+            anyhow!("failed to create container {name}\n{reason}")
+        }
+    })?;
     Ok(true)
 }
 

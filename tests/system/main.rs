@@ -8,3 +8,4 @@
 mod cross_arch;
 mod harness;
 mod native;
+mod reliability;

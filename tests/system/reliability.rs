@@ -1,0 +1,217 @@
+//! Interrupted and concurrent use with real podman: nothing half-made is
+//! left, signals reach the command in the container, races end cleanly.
+
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{As, Cleanup, IMAGE, binary, modes, text};
+
+/// Starts toolbox in a process group of its own, as a shell job would be,
+/// so a signal can go to the whole group as the terminal's Ctrl-C does.
+fn spawn_job(user: &As, path_prefix: Option<&std::path::Path>, args: &[&str]) -> Child {
+    let mut cmd = user.command(binary().to_str().unwrap(), args);
+    if let Some(prefix) = path_prefix {
+        cmd.env(
+            "PATH",
+            format!(
+                "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                prefix.display()
+            ),
+        );
+    }
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    cmd.spawn().unwrap()
+}
+
+/// The toolbox process itself, under runuser for the rootless user.
+fn job_group(child: &Child) -> nix::unistd::Pid {
+    nix::unistd::Pid::from_raw(child.id() as i32)
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A PATH directory whose `podman` waits before `create` and `pull`, so a
+/// signal can land in the middle of them.
+fn slow_podman() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("tbx-st-slow")
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    let script = "#!/bin/sh\n\
+        for a in \"$@\"; do case \"$a\" in create|pull) touch \"$(dirname \"$0\")/started\"; sleep 2; break ;; --log-level|error|debug) ;; *) break ;; esac; done\n\
+        exec /usr/bin/podman \"$@\"\n";
+    let path = dir.path().join("podman");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn interrupted_create_leaves_no_container() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-interrupted";
+        let _clean = Cleanup::new(&user, &[name]);
+        let slow = slow_podman();
+        let child = spawn_job(
+            &user,
+            Some(slow.path()),
+            &["-y", "create", "-i", IMAGE, name],
+        );
+        wait_for("podman create to start", || {
+            slow.path().join("started").exists()
+        });
+        nix::sys::signal::killpg(job_group(&child), nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = child.wait_with_output().unwrap();
+        // Died of the signal, as a shell expects (runuser reports 130).
+        let by_signal = out.status.signal() == Some(2) || out.status.code() == Some(130);
+        assert!(
+            by_signal,
+            "[{mode:?}] status {:?}: {}",
+            out.status,
+            text(&out.stderr)
+        );
+        assert!(
+            !text(&out.stdout).contains("Created container"),
+            "[{mode:?}]"
+        );
+        assert!(
+            !user.podman(&["container", "exists", name]).status.success(),
+            "[{mode:?}] left a container"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn signal_during_run_goes_to_the_command() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-sigint";
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        assert!(user.toolbox(&["run", "-c", name, "true"]).status.success());
+        let marker = format!("/tmp/tbx-st-sigint-{}", user.name);
+        let _ = std::fs::remove_file(&marker);
+        let script = format!("trap 'echo got-INT; exit 3' INT; touch {marker}; sleep 20 & wait");
+        let child = spawn_job(&user, None, &["run", "-c", name, "sh", "-c", &script]);
+        wait_for("the command to start", || {
+            std::path::Path::new(&marker).exists()
+        });
+        nix::sys::signal::killpg(job_group(&child), nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            text(&out.stdout),
+            "got-INT\n",
+            "[{mode:?}] {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "[{mode:?}] the command's status, not toolbox's death"
+        );
+        let _ = std::fs::remove_file(&marker);
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn two_creates_of_one_name_at_once() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-race";
+        let _clean = Cleanup::new(&user, &[name]);
+        let a = spawn_job(&user, None, &["-y", "create", "-i", IMAGE, name]);
+        let b = spawn_job(&user, None, &["-y", "create", "-i", IMAGE, name]);
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let wins = [&a, &b].iter().filter(|o| o.status.success()).count();
+        assert_eq!(
+            wins,
+            1,
+            "[{mode:?}] exactly one wins: {} / {}",
+            text(&a.stderr),
+            text(&b.stderr)
+        );
+        let loser = if a.status.success() { &b } else { &a };
+        assert_eq!(loser.status.code(), Some(1));
+        assert_eq!(
+            text(&loser.stderr),
+            format!(
+                "Error: container {name} already exists\nEnter with: toolbox enter {name}\nRun 'toolbox --help' for usage.\n"
+            ),
+            "[{mode:?}]"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn two_runs_on_a_stopped_container_at_once() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-runrace";
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        let jobs: Vec<Child> = (0..2)
+            .map(|i| {
+                spawn_job(
+                    &user,
+                    None,
+                    &["run", "-c", name, "echo", &format!("job{i}")],
+                )
+            })
+            .collect();
+        for (i, job) in jobs.into_iter().enumerate() {
+            let out = job.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "[{mode:?}] job{i}: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(text(&out.stdout), format!("job{i}\n"), "[{mode:?}]");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn rm_while_someone_is_inside() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-busy";
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        let job = spawn_job(&user, None, &["run", "-c", name, "sleep", "30"]);
+        wait_for("the container to run", || {
+            user.podman_ok(&["inspect", "--format", "{{.State.Status}}", name]) == "running"
+        });
+        let out = user.toolbox(&["rm", name]);
+        assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
+        assert_eq!(
+            text(&out.stderr),
+            format!("Error: container {name} is running\n")
+        );
+        assert!(user.podman(&["container", "exists", name]).status.success());
+        let out = user.toolbox(&["rm", "--force", name]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+        let done = job.wait_with_output().unwrap();
+        assert!(
+            !done.status.success(),
+            "[{mode:?}] the command inside ends with its container"
+        );
+        assert!(!user.podman(&["container", "exists", name]).status.success());
+    }
+}
