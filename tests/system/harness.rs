@@ -69,6 +69,9 @@ pub struct As {
     pub uid: u32,
     /// Home directory.
     pub home: PathBuf,
+    /// A storage.conf of its own, for tests that touch everything the
+    /// user has (`rm --all`), so the user's real containers are safe.
+    pub storage_conf: Option<PathBuf>,
 }
 
 impl As {
@@ -85,7 +88,36 @@ impl As {
             name: name.to_string(),
             uid: entry.uid,
             home: entry.home,
+            storage_conf: None,
         }
+    }
+
+    /// The same user with podman storage of its own under `dir`, holding
+    /// only the test image (loaded from the environment's cache).
+    pub fn isolated(&self, dir: &Path) -> As {
+        let root = dir.join(format!("storage-{}", self.name));
+        std::fs::create_dir_all(&root).unwrap();
+        let chown = |p: &Path| {
+            let _ = Command::new("chown").arg("-R").arg(&self.name).arg(p).status();
+        };
+        set_mode(dir, 0o755);
+        let conf = root.join("storage.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[storage]\ndriver = \"overlay\"\ngraphroot = \"{0}/graph\"\nrunroot = \"{0}/run\"\n",
+                root.display()
+            ),
+        )
+        .unwrap();
+        chown(&root);
+        let user = As {
+            storage_conf: Some(conf),
+            ..self.clone()
+        };
+        let archive = "/var/cache/toolbox-testenv/image-amd64.oci.tar";
+        user.podman_ok(&["load", "-q", "-i", archive]);
+        user
     }
 
     /// A command run as this user, with a login-like environment and the
@@ -111,6 +143,9 @@ impl As {
             .stdin(std::process::Stdio::null());
         if self.mode == Mode::Rootless {
             cmd.env("XDG_RUNTIME_DIR", format!("/run/user/{}", self.uid));
+        }
+        if let Some(conf) = &self.storage_conf {
+            cmd.env("CONTAINERS_STORAGE_CONF", conf);
         }
         cmd
     }

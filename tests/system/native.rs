@@ -310,7 +310,9 @@ fn image_without_the_label_is_usable_but_not_listed() {
 #[ignore = "needs podman"]
 fn rm_rules() {
     for mode in modes() {
-        let user = As::new(mode);
+        // --all must not reach the user's real containers: storage of its own.
+        let dir = tempfile::Builder::new().prefix("tbx-st-rm").tempdir_in("/var/tmp").unwrap();
+        let user = As::new(mode).isolated(dir.path());
         let (a, b, plain) = ("tbx-st-rm-a", "tbx-st-rm-b", "tbx-st-rm-plain");
         let _clean = Cleanup::new(&user, &[a, b, plain]);
         user.create(a, IMAGE);
@@ -340,8 +342,7 @@ fn rm_rules() {
             text(&out.stderr),
             format!("Error: {plain} is not a Toolbx container\n")
         );
-        // --force --all removes every Toolbx container of this (test) user,
-        // and only those.
+        // --force --all removes every Toolbx container, and only those.
         let out = user.toolbox(&["rm", "--force", "--all"]);
         assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "");
