@@ -325,7 +325,7 @@ impl Cmd {
     }
 }
 
-/// The last [`STDERR_TAIL`] bytes of a child's stderr, as text.
+/// The last 2 KiB (`STDERR_TAIL`) of a child's stderr, as text.
 pub fn tail(bytes: &[u8]) -> String {
     let start = bytes.len().saturating_sub(STDERR_TAIL);
     String::from_utf8_lossy(&bytes[start..]).into_owned()

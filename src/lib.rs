@@ -58,6 +58,9 @@ pub fn main() -> ExitCode {
 
 /// Runs toolbox with the given argv.
 pub fn run(args: Vec<OsString>) -> Result<()> {
+    if let Some(result) = cli::complete::early(&args) {
+        return result;
+    }
     let cli = cli::parse(&args)?;
     if cli.help {
         return cli::help::show_for_flag(&cli, &args);

@@ -1,10 +1,16 @@
 //! `toolbox completion bash|fish|zsh` (hidden, spec: cli.md §12.1). Needs
 //! no podman, no sub-IDs and never migrates: packaging runs it in chroots.
+//!
+//! The script is clap_complete's registration for its environment
+//! protocol: the shell calls `TOOLBOX_COMPLETE=<shell> toolbox -- <words>`
+//! back, and [`crate::cli::complete`] answers with container names, image
+//! names and flag values. The committed copies under `completions/` are
+//! this output; `tests/it/completion.rs` fails when they drift.
 
 use anyhow::Result;
-use clap::{Args, CommandFactory};
+use clap::Args;
 
-use crate::cli::Cli;
+use crate::cli::complete::Shell;
 use crate::error::with_usage;
 
 /// Arguments of `toolbox completion`.
@@ -15,11 +21,9 @@ pub struct CompletionArgs {
     pub shell: Vec<String>,
 }
 
-/// Writes the completion script for a shell.
-pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "toolbox", &mut out);
-    out
+/// The completion script for a shell.
+pub fn script(shell: Shell) -> Vec<u8> {
+    shell.script()
 }
 
 /// Runs `toolbox completion`.
@@ -30,15 +34,11 @@ pub fn run(args: &CompletionArgs) -> Result<()> {
             args.shell.len()
         )));
     }
-    let shell = match args.shell[0].as_str() {
-        "bash" => clap_complete::Shell::Bash,
-        "fish" => clap_complete::Shell::Fish,
-        "zsh" => clap_complete::Shell::Zsh,
-        other => {
-            return Err(with_usage(format!(
-                "invalid argument {other:?} for \"toolbox completion\""
-            )));
-        }
+    let Some(shell) = Shell::from_name(&args.shell[0]) else {
+        return Err(with_usage(format!(
+            "invalid argument {:?} for \"toolbox completion\"",
+            args.shell[0]
+        )));
     };
     use std::io::Write;
     std::io::stdout().write_all(&script(shell))?;

@@ -14,7 +14,7 @@ use crate::init_container::{EmulationOptions, InitOptions};
 #[derive(Debug, Args)]
 pub struct InitContainerArgs {
     /// Create a user inside the Toolbx container whose numerical group ID is GID
-    #[arg(long, allow_hyphen_values = true, value_name = "GID")]
+    #[arg(long, allow_hyphen_values = true, value_name = "GID", value_parser = crate::cli::parse_go_int)]
     pub gid: Option<u32>,
     /// Create a user inside the Toolbx container whose login directory is HOME
     #[arg(long, allow_hyphen_values = true, value_name = "HOME")]
@@ -39,7 +39,7 @@ pub struct InitContainerArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "SHELL")]
     pub shell: Option<String>,
     /// Create a user inside the Toolbx container whose numerical user ID is UID
-    #[arg(long, allow_hyphen_values = true, value_name = "UID")]
+    #[arg(long, allow_hyphen_values = true, value_name = "UID", value_parser = crate::cli::parse_go_int)]
     pub uid: Option<u32>,
     /// Create a user inside the Toolbx container whose login name is USER
     #[arg(long, allow_hyphen_values = true, value_name = "USER")]

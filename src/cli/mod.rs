@@ -1,6 +1,7 @@
 //! The command line: global flags, subcommands, and parse errors worded as
 //! upstream's cobra prints them (spec: cli.md §1, §2.3, §2.4).
 
+pub mod complete;
 pub mod completion;
 pub mod create;
 pub mod enter;
@@ -118,9 +119,88 @@ impl Command {
     }
 }
 
+/// Parses an unsigned number as Go's strconv does, with its error text.
+pub fn parse_go_uint(text: &str) -> Result<u32, String> {
+    text.parse::<u32>()
+        .map_err(|_| format!("strconv.ParseUint: parsing {text:?}: invalid syntax"))
+}
+
+/// Parses a signed number as Go's strconv does, with its error text; the
+/// value must also fit an ID.
+pub fn parse_go_int(text: &str) -> Result<u32, String> {
+    let n: i64 = text
+        .parse()
+        .map_err(|_| format!("strconv.ParseInt: parsing {text:?}: invalid syntax"))?;
+    u32::try_from(n).map_err(|_| format!("strconv.ParseInt: parsing {text:?}: value out of range"))
+}
+
+/// Flags of any command that take a value, so their values are not read
+/// as the start of `run`'s command.
+const VALUE_FLAGS: [&str; 12] = [
+    "-c",
+    "--container",
+    "-d",
+    "--distro",
+    "-r",
+    "--release",
+    "-a",
+    "--arch",
+    "-i",
+    "--image",
+    "--log-level",
+    "--preserve-fds",
+];
+
+/// cobra's `--verbose=N` sets the count; clap's count flags take no value,
+/// so it becomes N times `-v` before parsing. Nothing after `--` or after
+/// `run`'s command is touched.
+fn expand_verbose(args: &[OsString]) -> Result<Vec<OsString>, anyhow::Error> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut in_run = false;
+    let mut done = false;
+    let mut prev_takes_value = false;
+    for (i, arg) in args.iter().enumerate() {
+        let text = arg.to_str().unwrap_or("");
+        if i == 0 || done {
+            out.push(arg.clone());
+            continue;
+        }
+        let is_value = prev_takes_value;
+        if text == "--" {
+            done = true;
+        } else if !text.starts_with('-') && !is_value {
+            if in_run {
+                done = true;
+            } else if text == "run" {
+                in_run = true;
+            }
+        }
+        prev_takes_value = !is_value && VALUE_FLAGS.contains(&text);
+        if !done
+            && !is_value
+            && let Some(value) = text.strip_prefix("--verbose=")
+        {
+            let n: i64 = value.parse().map_err(|_| {
+                anyhow::Error::new(ExitError::new(
+                    1,
+                    format!(
+                        "invalid argument {value:?} for \"-v, --verbose\" flag: strconv.ParseInt: parsing {value:?}: invalid syntax\n{}",
+                        usage_hint()
+                    ),
+                ))
+            })?;
+            out.extend((0..n.clamp(0, 8)).map(|_| OsString::from("-v")));
+            continue;
+        }
+        out.push(arg.clone());
+    }
+    Ok(out)
+}
+
 /// Parses argv, turning clap's errors into cobra's wording (exit 1).
 pub fn parse(args: &[OsString]) -> Result<Cli, anyhow::Error> {
-    Cli::try_parse_from(args).map_err(|err| cobra_error(&err, args))
+    let args = expand_verbose(args)?;
+    Cli::try_parse_from(&args).map_err(|err| cobra_error(&err, &args))
 }
 
 fn cobra_error(err: &clap::Error, args: &[OsString]) -> anyhow::Error {
@@ -175,11 +255,9 @@ fn cobra_error(err: &clap::Error, args: &[OsString]) -> anyhow::Error {
 
 /// The long flag name inside clap's `--name <VALUE>` rendering.
 fn flag_name(arg: &str) -> String {
-    arg.split_whitespace()
-        .next()
-        .unwrap_or(arg)
-        .trim_end_matches('=')
-        .to_string()
+    // clap renders `--name <VALUE>`, `--name[=<VALUE>]` or `--name=<VALUE>`.
+    let end = arg.find([' ', '[', '=']).unwrap_or(arg.len());
+    arg[..end].to_string()
 }
 
 /// `-s, --long` when the flag has a short form.
@@ -194,6 +272,7 @@ fn flag_spec(flag: &str) -> String {
         ("--images", 'i'),
         ("--release", 'r'),
         ("--all", 'a'),
+        ("--arch", 'a'),
         ("--force", 'f'),
     ];
     match shorts.iter().find(|(long, _)| *long == flag) {
@@ -354,6 +433,35 @@ mod tests {
         };
         assert_eq!(args.container.as_deref(), Some("box"));
         assert_eq!(args.command, ["ls", "-la", "--foo", ""].map(OsString::from));
+    }
+
+    #[test]
+    fn verbose_takes_a_count() {
+        assert_eq!(ok(&["toolbox", "--verbose=2", "list"]).verbose, 2);
+        assert_eq!(ok(&["toolbox", "-vv", "list"]).verbose, 2);
+        let cli = ok(&["toolbox", "run", "-c", "--verbose=2", "echo", "--verbose=3"]);
+        let Some(Command::Run(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.container.as_deref(), Some("--verbose=2"));
+        assert_eq!(args.command, ["echo", "--verbose=3"].map(OsString::from));
+        assert!(parse_err(&["toolbox", "--verbose=x", "list"]).starts_with(
+            "invalid argument \"x\" for \"-v, --verbose\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n"
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_worded_as_go() {
+        assert!(parse_err(&["toolbox", "list", "--containers=x"]).starts_with(
+            "invalid argument \"x\" for \"-c, --containers\" flag: strconv.ParseBool: parsing \"x\": invalid syntax\n"
+        ));
+        assert!(parse_err(&["toolbox", "run", "--preserve-fds", "abc", "ls"]).starts_with(
+            "invalid argument \"abc\" for \"--preserve-fds\" flag: strconv.ParseUint: parsing \"abc\": invalid syntax\n"
+        ));
+        assert!(
+            parse_err(&["toolbox", "create", "-a"])
+                .starts_with("flag needs an argument: 'a' in -a\n")
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 mod common;
 
 mod cli_errors;
+mod completion;
 mod create;
 mod faults;
 mod list_rm;
+mod man_pages;
 mod run;

@@ -98,7 +98,11 @@ impl As {
         let root = dir.join(format!("storage-{}", self.name));
         std::fs::create_dir_all(&root).unwrap();
         let chown = |p: &Path| {
-            let _ = Command::new("chown").arg("-R").arg(&self.name).arg(p).status();
+            let _ = Command::new("chown")
+                .arg("-R")
+                .arg(&self.name)
+                .arg(p)
+                .status();
         };
         set_mode(dir, 0o755);
         let conf = root.join("storage.conf");

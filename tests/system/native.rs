@@ -311,7 +311,10 @@ fn image_without_the_label_is_usable_but_not_listed() {
 fn rm_rules() {
     for mode in modes() {
         // --all must not reach the user's real containers: storage of its own.
-        let dir = tempfile::Builder::new().prefix("tbx-st-rm").tempdir_in("/var/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("tbx-st-rm")
+            .tempdir_in("/var/tmp")
+            .unwrap();
         let user = As::new(mode).isolated(dir.path());
         let (a, b, plain) = ("tbx-st-rm-a", "tbx-st-rm-b", "tbx-st-rm-plain");
         let _clean = Cleanup::new(&user, &[a, b, plain]);
