@@ -72,6 +72,9 @@ pub struct As {
     /// A storage.conf of its own, for tests that touch everything the
     /// user has (`rm --all`), so the user's real containers are safe.
     pub storage_conf: Option<PathBuf>,
+    /// A config directory of its own: rootless podman reads the user's
+    /// ~/.config/containers/storage.conf before CONTAINERS_STORAGE_CONF.
+    pub config_home: Option<PathBuf>,
 }
 
 impl As {
@@ -89,12 +92,21 @@ impl As {
             uid: entry.uid,
             home: entry.home,
             storage_conf: None,
+            config_home: None,
         }
     }
 
     /// The same user with podman storage of its own under `dir`, holding
     /// only the test image (loaded from the environment's cache).
     pub fn isolated(&self, dir: &Path) -> As {
+        let user = self.isolated_empty(dir);
+        let archive = "/var/cache/toolbox-testenv/image-amd64.oci.tar";
+        user.podman_ok(&["load", "-q", "-i", archive]);
+        user
+    }
+
+    /// The same user with empty podman storage of its own under `dir`.
+    pub fn isolated_empty(&self, dir: &Path) -> As {
         let root = dir.join(format!("storage-{}", self.name));
         std::fs::create_dir_all(&root).unwrap();
         let chown = |p: &Path| {
@@ -114,13 +126,26 @@ impl As {
             ),
         )
         .unwrap();
+        let config = root.join("config");
+        let containers = config.join("containers");
+        std::fs::create_dir_all(&containers).unwrap();
+        std::fs::copy(&conf, containers.join("storage.conf")).unwrap();
+        // Keep the user's engine settings (cgroup manager, events logger).
+        let engine = self.home.join(".config/containers/containers.conf");
+        if engine.exists() {
+            std::fs::copy(&engine, containers.join("containers.conf")).unwrap();
+        }
         chown(&root);
         let user = As {
             storage_conf: Some(conf),
+            config_home: Some(config),
             ..self.clone()
         };
-        let archive = "/var/cache/toolbox-testenv/image-amd64.oci.tar";
-        user.podman_ok(&["load", "-q", "-i", archive]);
+        let graph = user.podman_ok(&["info", "--format", "{{.Store.GraphRoot}}"]);
+        assert!(
+            Path::new(&graph).starts_with(&root),
+            "podman did not take the isolated storage: {graph}"
+        );
         user
     }
 
@@ -148,8 +173,17 @@ impl As {
         if self.mode == Mode::Rootless {
             cmd.env("XDG_RUNTIME_DIR", format!("/run/user/{}", self.uid));
         }
-        if let Some(conf) = &self.storage_conf {
-            cmd.env("CONTAINERS_STORAGE_CONF", conf);
+        // Root reads CONTAINERS_STORAGE_CONF; rootless podman takes that
+        // file as the system's, whose graphroot it ignores, and reads its
+        // own from the config directory instead.
+        match (self.mode, &self.storage_conf, &self.config_home) {
+            (Mode::Rootful, Some(conf), _) => {
+                cmd.env("CONTAINERS_STORAGE_CONF", conf);
+            }
+            (Mode::Rootless, _, Some(config)) => {
+                cmd.env("XDG_CONFIG_HOME", config);
+            }
+            _ => {}
         }
         cmd
     }

@@ -215,3 +215,108 @@ fn rm_while_someone_is_inside() {
         assert!(!user.podman(&["container", "exists", name]).status.success());
     }
 }
+
+/// A tmpfs of `size` mounted on a fresh directory, unmounted on drop.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn new(size: &str) -> SmallDisk {
+        let dir = tempfile::Builder::new()
+            .prefix("tbx-st-disk")
+            .tempdir_in("/var/tmp")
+            .unwrap();
+        let status = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs");
+        SmallDisk(dir)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+#[test]
+#[ignore = "needs podman and root"]
+fn disk_full_during_pull_leaves_no_image() {
+    for mode in modes() {
+        let disk = SmallDisk::new("24m");
+        let user = As::new(mode).isolated_empty(disk.0.path());
+        let name = "tbx-st-diskfull";
+        let _clean = Cleanup::new(&user, &[name]);
+        let out = user.toolbox(&[
+            "-y",
+            "create",
+            "--distro",
+            "fedora",
+            "--release",
+            "40",
+            name,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "[{mode:?}] {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stderr),
+            "Error: failed to pull image registry.fedoraproject.org/fedora-toolbox:40\nIf it was a private image, log in with: podman login registry.fedoraproject.org\nUse 'toolbox --verbose ...' for further details.\n",
+            "[{mode:?}]"
+        );
+        assert_eq!(
+            user.podman_ok(&["images", "-q"]),
+            "",
+            "[{mode:?}] no partial image"
+        );
+        assert!(!user.podman(&["container", "exists", name]).status.success());
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn unreachable_registry_is_named() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-noregistry";
+        let _clean = Cleanup::new(&user, &[name]);
+        // Port 9 (discard) on loopback: nothing listens there.
+        let out = user.toolbox(&["-y", "create", "-i", "127.0.0.1:9/tbx-st/none:1", name]);
+        assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
+        assert_eq!(
+            text(&out.stderr),
+            "Error: failed to pull image 127.0.0.1:9/tbx-st/none:1\nIf it was a private image, log in with: podman login 127.0.0.1:9\nUse 'toolbox --verbose ...' for further details.\n",
+            "[{mode:?}]"
+        );
+        let out = user.toolbox(&[
+            "-y",
+            "create",
+            "-i",
+            "127.0.0.1:9/tbx-st/none:1",
+            "--arch",
+            "arm64",
+            name,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("Error: failed to inspect image 127.0.0.1:9/tbx-st/none:1 for architecture arm64\nthe registry of 127.0.0.1:9/tbx-st/none:1 could not be reached"),
+            "[{mode:?}] {err}"
+        );
+        assert!(!user.podman(&["container", "exists", name]).status.success());
+    }
+}
