@@ -39,7 +39,7 @@ pub enum ExecError {
         program: String,
     },
     /// The program was found but could not be started.
-    #[error("failed to invoke {program}(1)")]
+    #[error("failed to invoke {program}(1): {source}")]
     Spawn {
         /// The program's name.
         program: String,

@@ -183,10 +183,14 @@ fn platform_matches(p: &Platform, arch: Arch) -> bool {
     Arch::from_oci(&p.architecture, p.variant.as_deref()) == Some(arch)
 }
 
+/// A platform as `--arch` would name it, or as the registry does.
 fn describe(p: &Platform) -> String {
-    match &p.variant {
-        Some(v) => format!("{}/{v}", p.architecture),
-        None => p.architecture.clone(),
+    match Arch::from_oci(&p.architecture, p.variant.as_deref()) {
+        Some(a) => a.oci_name().to_string(),
+        None => match &p.variant {
+            Some(v) => format!("{}/{v}", p.architecture),
+            None => p.architecture.clone(),
+        },
     }
 }
 
@@ -256,10 +260,20 @@ pub fn check_local_image(image: &str, expected: Arch) -> Result<()> {
     }
     match Arch::from_oci(&info.architecture, None) {
         Some(a) if a == expected => Ok(()),
-        _ => Err(anyhow!(
-            "image {image} is for architecture {}, not {}\nRemove it with 'podman rmi {image}' or choose another image.",
-            info.architecture,
+        Some(a) if Arch::host() == Some(a) => Err(anyhow!(
+            "image {image} is for architecture {}, not {}\nLeave out --arch to create a native container from it, or choose another image.",
+            a.oci_name(),
             expected.oci_name()
+        )),
+        Some(a) => Err(anyhow!(
+            "image {image} is for architecture {}, not {}\nUse --arch {} to create a container for it, or choose another image.",
+            a.oci_name(),
+            expected.oci_name(),
+            a.oci_name()
+        )),
+        None => Err(anyhow!(
+            "image {image} is for architecture {}, which Toolbx does not support\nChoose another image.",
+            info.architecture
         )),
     }
 }

@@ -104,6 +104,10 @@ pub fn check_arch(
     let have = container_arch(info);
     if have == want {
         Ok(())
+    } else if have == crate::arch::host_oci_name() {
+        Err(anyhow!(
+            "container {name} is for {have}, not {want}\nLeave out --arch for it, or create a container for {want} with 'toolbox create --arch {want}'."
+        ))
     } else {
         Err(anyhow!(
             "container {name} is for {have}, not {want}\nUse --arch {have}, or create a container for {want} with 'toolbox create --arch {want}'."

@@ -119,7 +119,14 @@ pub fn create_container(
 ) -> Result<bool> {
     let (image, emulation) = match arch {
         None => match ensure_image(ctx, resolved, authfile)? {
-            Some(image) => (image, None),
+            Some(image) => {
+                // A foreign image would make a container that cannot run
+                // its programs without emulation set up for it.
+                if let Some(host) = Arch::host() {
+                    foreign::check_local_image(&image, host)?;
+                }
+                (image, None)
+            }
             None => return Ok(false),
         },
         Some(arch) => {

@@ -119,10 +119,38 @@ impl Command {
     }
 }
 
-/// Parses an unsigned number as Go's strconv does, with its error text.
+/// Parses an unsigned number as pflag does (Go's `strconv.ParseUint` with
+/// base 0: `0x`, `0o`, `0b` and a leading `0` for octal, `_` between
+/// digits, no sign), with Go's error text.
 pub fn parse_go_uint(text: &str) -> Result<u32, String> {
-    text.parse::<u32>()
-        .map_err(|_| format!("strconv.ParseUint: parsing {text:?}: invalid syntax"))
+    let invalid = || format!("strconv.ParseUint: parsing {text:?}: invalid syntax");
+    let lower = text.to_ascii_lowercase();
+    let (digits, radix, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (d, 16, true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (d, 8, true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (d, 2, true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (&lower[1..], 8, true)
+    } else {
+        (lower.as_str(), 10, false)
+    };
+    // Go allows underscores only in prefixed literals, between digits.
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || (!prefixed && digits.contains('_'))
+    {
+        return Err(invalid());
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if !clean.chars().all(|c| c.is_digit(radix)) {
+        return Err(invalid());
+    }
+    u32::from_str_radix(&clean, radix)
+        .map_err(|_| format!("strconv.ParseUint: parsing {text:?}: value out of range"))
 }
 
 /// Parses a signed number as Go's strconv does, with its error text; the
@@ -297,6 +325,15 @@ fn needs_argument(flag: &str, args: &[OsString]) -> String {
 fn unknown_flag_message(arg: &str, args: &[OsString]) -> String {
     if arg.starts_with("---") || arg.starts_with("--=") {
         return format!("bad flag syntax: {arg}");
+    }
+    // clap names `--=x` as `--`; the word as typed is what cobra shows.
+    if arg == "--"
+        && let Some(typed) = args
+            .iter()
+            .filter_map(|a| a.to_str())
+            .find(|a| a.starts_with("--=") || a.starts_with("---"))
+    {
+        return format!("bad flag syntax: {typed}");
     }
     if let Some(long) = arg.strip_prefix("--") {
         let name = long.split('=').next().unwrap_or(long);

@@ -25,7 +25,7 @@ pub struct RunArgs {
     #[arg(short = 'd', long, allow_hyphen_values = true, value_name = "DISTRO")]
     pub distro: Option<String>,
     /// Pass down to command N additional file descriptors (in addition to 0, 1, 2)
-    #[arg(long = "preserve-fds", default_value_t = 0, value_name = "N", value_parser = crate::cli::parse_go_uint)]
+    #[arg(long = "preserve-fds", default_value_t = 0, value_name = "N", allow_hyphen_values = true, value_parser = crate::cli::parse_go_uint)]
     pub preserve_fds: u32,
     /// Run command inside a Toolbx container for a different operating system release than the host
     #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RELEASE")]

@@ -7,6 +7,7 @@ const KNOWS_LOCAL_IMAGE: &str = r#"
 case "$1" in
 container) exit 1 ;;
 image) [ "$3" = "localhost/toolbox-testenv:amd64" ] && exit 0; exit 1 ;;
+inspect) echo '[{"Id":"x","RepoTags":["localhost/toolbox-testenv:amd64"],"Architecture":"amd64"}]'; exit 0 ;;
 create) exit 0 ;;
 esac
 exit 99
@@ -36,7 +37,9 @@ fn create_from_local_image_prints_upstream_lines() {
     let calls = env.calls();
     assert_eq!(calls[0], "container exists toolbox-testenv-amd64");
     assert_eq!(calls[1], "image exists localhost/toolbox-testenv:amd64");
-    let create = &calls[2];
+    // Its architecture is checked before it is used.
+    assert_eq!(calls[2], "inspect --format json --type image localhost/toolbox-testenv:amd64");
+    let create = &calls[3];
     assert!(
         create.starts_with("create --cgroupns host --dns none --env TOOLBOX_PATH="),
         "{create}"

@@ -320,6 +320,21 @@ fn try_foreign_create_without_a_usable_emulator() {
             ),
             "[{mode:?}]"
         );
+        // A local image of another architecture is named as such.
+        let out = user.toolbox(&[
+            "-y",
+            "create",
+            "-i",
+            "localhost/toolbox-testenv:amd64",
+            "--arch",
+            "arm64",
+            name,
+        ]);
+        assert_eq!(
+            text(&out.stderr),
+            "Error: image localhost/toolbox-testenv:amd64 is for architecture amd64, not arm64\nLeave out --arch to create a native container from it, or choose another image.\n",
+            "[{mode:?}]"
+        );
         // An architecture the manifest list does not have.
         let out = user.toolbox(&[
             "-y",
@@ -334,7 +349,7 @@ fn try_foreign_create_without_a_usable_emulator() {
         ]);
         let err = text(&out.stderr);
         assert!(
-            err.ends_with("Error: image registry.fedoraproject.org/fedora-toolbox:40 has no s390x variant; available: amd64, arm64/v8\n")
+            err.ends_with("Error: image registry.fedoraproject.org/fedora-toolbox:40 has no s390x variant; available: amd64, arm64\n")
                 || err.contains("Cannot create container for architecture s390x"),
             "[{mode:?}] {err}"
         );

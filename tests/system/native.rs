@@ -366,7 +366,19 @@ fn static_binary_is_the_entry_point_of_an_arm64_image() {
         let user = As::new(mode);
         let name = "tbx-st-arm64";
         let _clean = Cleanup::new(&user, &[name]);
-        user.create(name, IMAGE_ARM64);
+        // Without --arch, a foreign image is refused, naming the way out.
+        let out = user.toolbox(&["-y", "create", "-i", IMAGE_ARM64, name]);
+        assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "Error: image {IMAGE_ARM64} is for architecture arm64, not amd64\nUse --arch arm64 to create a container for it, or choose another image.\n"
+            ),
+            "[{mode:?}]"
+        );
+        assert!(!user.podman(&["container", "exists", name]).status.success());
+        let out = user.toolbox(&["-y", "create", "-i", IMAGE_ARM64, "--arch", "arm64", name]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
         // The image has no x86_64 loader or libc at all.
         let out = user.toolbox(&[
             "run",
