@@ -90,6 +90,14 @@ pub fn run(args: &CreateArgs, ctx: &Ctx) -> Result<()> {
     {
         resolved.container = foreign::container_name(&resolved.container, &resolved.image, arch);
     }
+    tracing::debug!(
+        "Resolved container name {}, image {} (full name {}), release {}, architecture {}",
+        resolved.container,
+        resolved.image,
+        distro::full_image_name(&resolved.image, &resolved.release).unwrap_or_default(),
+        resolved.release,
+        arch.map_or(crate::arch::host_oci_name(), |a| a.oci_name())
+    );
     match podman::container_exists(&resolved.container) {
         Ok(true) => {
             return Err(with_usage(format!(
@@ -206,13 +214,16 @@ fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Resul
         return Ok(Some(image.to_string()));
     }
     let domain = distro::image_domain(image);
+    // Ours: the name that was found, not the short one, goes on to
+    // `podman create`; upstream inspects the short name and may pick
+    // another tag of the same image (podman.md smell 20).
     if domain.is_none() && exists(&format!("localhost/{image}"))? {
-        return Ok(Some(image.to_string()));
+        return Ok(Some(format!("localhost/{image}")));
     }
     let full = distro::full_image_name(image, &resolved.release)
         .ok_or_else(|| anyhow!("image {image} not found in local storage and known registries"))?;
     if exists(&full)? {
-        return Ok(Some(image.to_string()));
+        return Ok(Some(full));
     }
     let full_domain = distro::image_domain(&full).unwrap_or("");
     if !ctx.assumeyes && full_domain != "localhost" {
@@ -234,7 +245,7 @@ fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Resul
         }
     }
     pull(&full, full_domain, authfile)?;
-    Ok(Some(image.to_string()))
+    Ok(Some(full))
 }
 
 /// The local image for a foreign container: a local one whose architecture

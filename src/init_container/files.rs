@@ -158,6 +158,14 @@ fn redirect_etc(sys: &mut dyn Sys, name: &str) -> Result<(), InitError> {
     redirect(sys, &path, &target, false)
 }
 
+/// After the host's `/etc/localtime` changed: point ours at it again (when
+/// the image lacks the zone files, the link goes to the host's zone file
+/// itself, which the change has replaced) and rewrite `/etc/timezone`.
+pub(crate) fn follow_host_localtime(sys: &mut dyn Sys) -> Result<(), InitError> {
+    redirect_etc(sys, "localtime")?;
+    update_time_zone(sys)
+}
+
 /// Rewrites `/etc/timezone` from where `/etc/localtime` leads, for programs
 /// that read the zone name rather than the zone file.
 pub(crate) fn update_time_zone(sys: &mut dyn Sys) -> Result<(), InitError> {

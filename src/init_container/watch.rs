@@ -107,7 +107,7 @@ fn handle_event(sys: &mut RealSys, event: &InotifyEvent) {
         path.display()
     );
     if path == std::path::Path::new("/run/host/etc/localtime") {
-        if let Err(e) = files::update_time_zone(sys) {
+        if let Err(e) = files::follow_host_localtime(sys) {
             warn!("Failed to handle changes to the host's /etc/localtime: {e}");
         }
     }

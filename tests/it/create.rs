@@ -38,7 +38,10 @@ fn create_from_local_image_prints_upstream_lines() {
     assert_eq!(calls[0], "container exists toolbox-testenv-amd64");
     assert_eq!(calls[1], "image exists localhost/toolbox-testenv:amd64");
     // Its architecture is checked before it is used.
-    assert_eq!(calls[2], "inspect --format json --type image localhost/toolbox-testenv:amd64");
+    assert_eq!(
+        calls[2],
+        "inspect --format json --type image localhost/toolbox-testenv:amd64"
+    );
     let create = &calls[3];
     assert!(
         create.starts_with("create --cgroupns host --dns none --env TOOLBOX_PATH="),

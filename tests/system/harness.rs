@@ -274,3 +274,48 @@ impl Drop for Cleanup {
         self.run();
     }
 }
+
+/// Runs a command line under a pseudo-terminal with `input` typed in,
+/// returning what the terminal showed (CRs removed) and the exit code.
+pub fn on_tty(user: &As, line: &str, input: &str) -> (String, Option<i32>) {
+    on_tty_after(user, line, input, std::time::Duration::ZERO)
+}
+
+/// [`on_tty`], typing the input only after `delay`, as a person would once
+/// a prompt shows; the session is killed after a minute, so a hang fails.
+pub fn on_tty_after(
+    user: &As,
+    line: &str,
+    input: &str,
+    delay: std::time::Duration,
+) -> (String, Option<i32>) {
+    use std::io::Write;
+    let mut child = user
+        .command("script", &["-qec", line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let pid = child.id();
+    let input = input.to_string();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watch = done.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let _ = stdin.write_all(input.as_bytes());
+        // Keep the pty open a while, then give up on a hung session.
+        for _ in 0..600 {
+            if watch.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        drop(stdin);
+    });
+    let out = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    (text(&out.stdout).replace('\r', ""), out.status.code())
+}

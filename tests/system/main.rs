@@ -5,6 +5,7 @@
 
 #![allow(clippy::disallowed_methods)]
 
+mod acceptance;
 mod cross_arch;
 mod harness;
 mod native;

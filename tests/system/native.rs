@@ -2,7 +2,7 @@
 
 use std::os::unix::ffi::OsStrExt;
 
-use crate::harness::{As, Cleanup, IMAGE, IMAGE_ARM64, modes, text};
+use crate::harness::{As, Cleanup, IMAGE, IMAGE_ARM64, modes, on_tty, text};
 
 fn lines(bytes: &[u8]) -> Vec<String> {
     text(bytes).lines().map(str::to_string).collect()
@@ -466,27 +466,6 @@ fn list_is_empty_without_toolbx_things_of_ours() {
         );
         assert!(listing.lines().all(|l| !l.ends_with(' ')));
     }
-}
-
-/// Runs a command line under a pseudo-terminal with `input` typed in,
-/// returning what the terminal showed (CRs removed) and the exit code.
-fn on_tty(user: &As, line: &str, input: &str) -> (String, Option<i32>) {
-    use std::io::Write;
-    let mut child = user
-        .command("script", &["-qec", line, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (text(&out.stdout).replace('\r', ""), out.status.code())
 }
 
 #[test]
