@@ -269,6 +269,12 @@ fn ensure_foreign_image(
     }
     let full = distro::full_image_name(image, &resolved.release)
         .ok_or_else(|| anyhow!("image {image} not found in local storage and known registries"))?;
+    // A localhost image cannot be fetched for another architecture: it is
+    // what it is.
+    if distro::image_domain(&full) == Some("localhost") && exists(&full)? {
+        foreign::check_local_image(&full, arch)?;
+        return Ok(Some(full));
+    }
     let local = foreign::local_image_name(&full, arch)?;
     if exists(&local)? {
         foreign::check_local_image(&local, arch)?;

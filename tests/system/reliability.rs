@@ -320,3 +320,170 @@ fn unreachable_registry_is_named() {
         assert!(!user.podman(&["container", "exists", name]).status.success());
     }
 }
+
+#[test]
+#[ignore = "needs podman"]
+fn interrupted_pull_leaves_no_image_and_no_container() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-pullint";
+        let image = "registry.fedoraproject.org/fedora-toolbox:40";
+        let _clean = Cleanup::new(&user, &[name]);
+        let _ = user.podman(&["rmi", image]);
+        let slow = slow_podman();
+        let child = spawn_job(
+            &user,
+            Some(slow.path()),
+            &[
+                "-y",
+                "create",
+                "--distro",
+                "fedora",
+                "--release",
+                "40",
+                name,
+            ],
+        );
+        wait_for("podman pull to start", || {
+            slow.path().join("started").exists()
+        });
+        nix::sys::signal::killpg(job_group(&child), nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let by_signal = out.status.signal() == Some(2) || out.status.code() == Some(130);
+        assert!(
+            by_signal,
+            "[{mode:?}] status {:?}: {}",
+            out.status,
+            text(&out.stderr)
+        );
+        assert!(
+            !user.podman(&["image", "exists", image]).status.success(),
+            "[{mode:?}] no image"
+        );
+        assert!(
+            !user.podman(&["container", "exists", name]).status.success(),
+            "[{mode:?}] no container"
+        );
+        // Put the image back for the other tests.
+        let out = user.toolbox(&[
+            "-y",
+            "create",
+            "--distro",
+            "fedora",
+            "--release",
+            "40",
+            name,
+        ]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn ctrl_c_at_the_download_prompt_creates_nothing() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-promptint";
+        let image = "registry.fedoraproject.org/fedora-toolbox:40";
+        let _clean = Cleanup::new(&user, &[name]);
+        let _ = user.podman(&["rmi", image]);
+        let line = format!(
+            "{} create --distro fedora --release 40 {name}",
+            binary().display()
+        );
+        // Ctrl-C typed at the prompt: the terminal sends SIGINT.
+        let (screen, code) =
+            crate::harness::on_tty_after(&user, &line, "\x03", Duration::from_secs(3));
+        assert!(
+            screen.contains(&format!("Download {image}? [y/N]: ")),
+            "[{mode:?}] {screen}"
+        );
+        assert!(!screen.contains("Created container"), "[{mode:?}] {screen}");
+        assert_eq!(code, Some(130), "[{mode:?}] died of SIGINT: {screen}");
+        assert!(
+            !user.podman(&["image", "exists", image]).status.success(),
+            "[{mode:?}]"
+        );
+        assert!(
+            !user.podman(&["container", "exists", name]).status.success(),
+            "[{mode:?}]"
+        );
+        let out = user.toolbox(&[
+            "-y",
+            "create",
+            "--distro",
+            "fedora",
+            "--release",
+            "40",
+            name,
+        ]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+    }
+}
+
+#[test]
+#[ignore = "needs podman"]
+fn inside_a_container_commands_go_to_the_host() {
+    for mode in modes() {
+        let user = As::new(mode);
+        let name = "tbx-st-forward";
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        // No flatpak-spawn in the image: upstream's message.
+        let out = user.toolbox(&["run", "-c", name, "toolbox", "list"]);
+        assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
+        assert_eq!(
+            text(&out.stderr),
+            "Error: flatpak-spawn(1) not found\n",
+            "[{mode:?}]"
+        );
+        // A stand-in flatpak-spawn shows what would go to the host. It is
+        // written in the home directory, which the container shares.
+        let script = user.home.join("tbx-st-flatpak-spawn");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\nexit 7\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let install = format!(
+            "sudo -n cp {} /usr/local/bin/flatpak-spawn",
+            script.display()
+        );
+        let out = user.toolbox(&["run", "-c", name, "sh", "-c", &install]);
+        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+        let _ = std::fs::remove_file(&script);
+        let out = user.toolbox(&["run", "-c", name, "toolbox", "list", "-c"]);
+        assert_eq!(out.status.code(), Some(7), "[{mode:?}] its status is ours");
+        let argv = text(&out.stdout);
+        let words: Vec<&str> = argv.lines().collect();
+        let host = words.iter().position(|w| *w == "--host").expect("--host");
+        assert!(
+            words[..host].iter().all(|w| w.starts_with("--env=")),
+            "[{mode:?}] {argv}"
+        );
+        assert!(
+            words[..host]
+                .iter()
+                .any(|w| w.starts_with("--env=TOOLBOX_PATH=")),
+            "[{mode:?}] {argv}"
+        );
+        assert_eq!(
+            &words[host + 1..],
+            [binary().to_str().unwrap(), "list", "-c"],
+            "[{mode:?}] {argv}"
+        );
+        // Parse errors are still local, and --version needs no host.
+        let out = user.toolbox(&["run", "-c", name, "toolbox", "list", "--foo"]);
+        assert_eq!(
+            text(&out.stderr),
+            "Error: unknown flag: --foo\nRun 'toolbox --help' for usage.\n"
+        );
+        let out = user.toolbox(&["run", "-c", name, "toolbox", "--version"]);
+        assert!(
+            text(&out.stdout).starts_with("toolbox version 0."),
+            "[{mode:?}]"
+        );
+    }
+}
