@@ -255,6 +255,15 @@ pub fn check_local_image(image: &str, expected: Arch) -> Result<()> {
         tracing::debug!("Inspecting image {image}: {e}");
         anyhow!("failed to inspect image {image}")
     })?;
+    check_image_arch(image, &info, expected)
+}
+
+/// [`check_local_image`] on what podman already said of the image.
+pub fn check_image_arch(
+    image: &str,
+    info: &crate::podman::ImageInfo,
+    expected: Arch,
+) -> Result<()> {
     if info.architecture.is_empty() {
         return Ok(());
     }

@@ -127,13 +127,13 @@ pub fn create_container(
 ) -> Result<bool> {
     let (image, emulation) = match arch {
         None => match ensure_image(ctx, resolved, authfile)? {
-            Some(image) => {
+            Some((image, info)) => {
                 // A foreign image would make a container that cannot run
                 // its programs without emulation set up for it.
-                if let Some(host) = Arch::host() {
-                    foreign::check_local_image(&image, host)?;
+                if let (Some(host), Some(info)) = (Arch::host(), &info) {
+                    foreign::check_image_arch(&image, info, host)?;
                 }
-                (image, None)
+                (full_name_for_create(&image, info)?, None)
             }
             None => return Ok(false),
         },
@@ -145,13 +145,12 @@ pub fn create_container(
                 Path::new(foreign::HOST_BINFMT_MISC),
             )?;
             match ensure_foreign_image(ctx, resolved, arch, authfile)? {
-                Some(image) => (image, Some((arch, emulation))),
+                Some(image) => (full_name_for_create(&image, None)?, Some((arch, emulation))),
                 None => return Ok(false),
             }
         }
     };
-    let image_full = full_name_for_create(&image)?;
-    let mut spec = build_spec(ctx, &resolved.container, &image_full)?;
+    let mut spec = build_spec(ctx, &resolved.container, &image)?;
     if let Some((arch, emulation)) = emulation {
         spec.arch = arch.oci_name().to_string();
         spec.foreign = Some(ForeignSpec {
@@ -206,24 +205,50 @@ fn exists(image: &str) -> Result<bool> {
     })
 }
 
-/// The image to create from, pulling it if needed (cli.md §4.1). `None`
-/// when the user declined the download.
-fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Result<Option<String>> {
+/// A local image by name or ID: one `podman inspect` answers whether it
+/// exists and what it is.
+fn local_image(image: &str) -> Result<Option<podman::ImageInfo>> {
+    match podman::inspect_image(image) {
+        Ok(info) => Ok(Some(info)),
+        Err(podman::PodmanError::Exec(ExecError::NotFound { .. })) => {
+            Err(anyhow!("podman(1) not found"))
+        }
+        Err(e) if podman::is_missing(&e) => Ok(None),
+        Err(e) => {
+            tracing::debug!("Inspecting image {image}: {e}");
+            Ok(None)
+        }
+    }
+}
+
+/// The image to create from, pulling it if needed (cli.md §4.1), with what
+/// podman knows of it when it was found locally. `None` when the user
+/// declined the download.
+fn ensure_image(
+    ctx: &Ctx,
+    resolved: &Resolved,
+    authfile: Option<&str>,
+) -> Result<Option<(String, Option<podman::ImageInfo>)>> {
     let image = resolved.image.as_str();
-    if distro::could_be_image_id(image) && exists(image)? {
-        return Ok(Some(image.to_string()));
+    if distro::could_be_image_id(image)
+        && let Some(info) = local_image(image)?
+    {
+        return Ok(Some((image.to_string(), Some(info))));
     }
     let domain = distro::image_domain(image);
     // Ours: the name that was found, not the short one, goes on to
     // `podman create`; upstream inspects the short name and may pick
     // another tag of the same image (podman.md smell 20).
-    if domain.is_none() && exists(&format!("localhost/{image}"))? {
-        return Ok(Some(format!("localhost/{image}")));
+    if domain.is_none() {
+        let local = format!("localhost/{image}");
+        if let Some(info) = local_image(&local)? {
+            return Ok(Some((local, Some(info))));
+        }
     }
     let full = distro::full_image_name(image, &resolved.release)
         .ok_or_else(|| anyhow!("image {image} not found in local storage and known registries"))?;
-    if exists(&full)? {
-        return Ok(Some(full));
+    if let Some(info) = local_image(&full)? {
+        return Ok(Some((full, Some(info))));
     }
     let full_domain = distro::image_domain(&full).unwrap_or("");
     if !ctx.assumeyes && full_domain != "localhost" {
@@ -245,7 +270,7 @@ fn ensure_image(ctx: &Ctx, resolved: &Resolved, authfile: Option<&str>) -> Resul
         }
     }
     pull(&full, full_domain, authfile)?;
-    Ok(Some(full))
+    Ok(Some((full, None)))
 }
 
 /// The local image for a foreign container: a local one whose architecture
@@ -322,14 +347,17 @@ fn pull(full: &str, domain: &str, authfile: Option<&str>) -> Result<()> {
 }
 
 /// The name `podman create` gets (cli.md §4.3).
-fn full_name_for_create(image: &str) -> Result<String> {
+fn full_name_for_create(image: &str, known: Option<podman::ImageInfo>) -> Result<String> {
     if distro::image_domain(image).is_some() {
         return Ok(image.to_string());
     }
-    let info = podman::inspect_image(image).map_err(|e| {
-        tracing::debug!("Inspecting image {image}: {e}");
-        anyhow!("failed to inspect image {image}")
-    })?;
+    let info = match known {
+        Some(info) => info,
+        None => podman::inspect_image(image).map_err(|e| {
+            tracing::debug!("Inspecting image {image}: {e}");
+            anyhow!("failed to inspect image {image}")
+        })?,
+    };
     match info.repo_tags {
         None => Err(anyhow!("missing RepoTags for image {image}")),
         Some(tags) if tags.is_empty() => Ok(image.to_string()),
