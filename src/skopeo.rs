@@ -42,7 +42,6 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    let text = format!("{value:.4}");
     let digits = if value >= 1000.0 {
         0
     } else if value >= 100.0 {
@@ -52,7 +51,6 @@ pub fn human_size(bytes: u64) -> String {
     } else {
         3
     };
-    let _ = text;
     let rounded = format!("{value:.digits$}");
     let trimmed = if rounded.contains('.') {
         rounded
