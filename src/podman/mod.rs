@@ -316,9 +316,13 @@ fn inspect_first<T: serde::de::DeserializeOwned>(
     what: &'static str,
     name: &str,
 ) -> Result<T, PodmanError> {
+    // A missing object is an expected answer here (it stands in for
+    // `exists`), so podman's "no such object" stays out of debug output.
     let out = cmd()
         .args(["inspect", "--format", "json", "--type", kind, name])
-        .run_stdout()?;
+        .stderr(crate::exec::Io::Capture)
+        .run_stdout()
+        .inspect_err(|e| tracing::debug!("podman inspect {name}: {}", e.stderr().trim()))?;
     let mut list: Vec<T> = parse(what, &out)?;
     if list.is_empty() {
         return Err(PodmanError::Empty);
