@@ -63,6 +63,18 @@ pub(crate) fn redirect(
         target.display()
     );
     let sanitized = sanitize_target(sys, target);
+    redirect_as(sys, path, target, &sanitized, folder)
+}
+
+/// [`redirect`] with the link's own text given: `text` is what the link
+/// holds (it may be relative), `target` the absolute place it reaches.
+pub(crate) fn redirect_as(
+    sys: &mut dyn Sys,
+    path: &Path,
+    target: &Path,
+    text: &Path,
+    folder: bool,
+) -> Result<(), InitError> {
     let fail = |source: io::Error| InitError::Redirect {
         path: path.to_path_buf(),
         target: target.to_path_buf(),
@@ -86,8 +98,8 @@ pub(crate) fn redirect(
         sys.create_dir_all(target, 0o755).map_err(fail)?;
     }
 
-    debug!("Redirecting {} to {}", path.display(), sanitized.display());
-    sys.symlink(&sanitized, path).map_err(fail)
+    debug!("Redirecting {} to {}", path.display(), text.display());
+    sys.symlink(text, path).map_err(fail)
 }
 
 /// A host link that dangles inside the container because its absolute

@@ -394,6 +394,32 @@ fn media_mnt_and_home_links() {
 }
 
 #[test]
+fn home_link_mirrors_the_hosts_relative_link() {
+    // An ostree host has `/home -> var/home`; the container says the same
+    // (acceptance B21 A), and a second start leaves it alone.
+    let mut sys = debian();
+    sys.dir("/home").link("/run/host/home", "var/home");
+    let mut o = opts();
+    o.home_link = true;
+    initialize(&o, &mut sys).unwrap();
+    assert_eq!(sys.dest("/home").as_deref(), Some("var/home"));
+    assert!(
+        sys.log
+            .join("\n")
+            .contains("mkdir /var/home 755\nsymlink /home -> var/home")
+    );
+    sys.log.clear();
+    initialize(&o, &mut sys).unwrap();
+    assert!(!sys.log.iter().any(|l| l == "remove /home"));
+
+    // A host link that leads elsewhere lexically gets upstream's text.
+    let mut sys = debian();
+    sys.dir("/home").link("/run/host/home", "../var/home");
+    initialize(&o, &mut sys).unwrap();
+    assert_eq!(sys.dest("/home").as_deref(), Some("/var/home"));
+}
+
+#[test]
 fn non_empty_home_cannot_be_linked() {
     let mut sys = debian();
     sys.file("/home/old/file", "");

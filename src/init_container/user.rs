@@ -6,7 +6,7 @@
 //! `dlopen`ed from whatever foreign image the container runs.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tracing::debug;
 
@@ -227,7 +227,8 @@ pub(crate) fn configure_users(opts: &InitOptions, sys: &mut dyn Sys) -> Result<(
 /// here, and only its target directory is made sure of.
 fn link_home(sys: &mut dyn Sys) -> Result<(), InitError> {
     let (home, var_home) = (Path::new("/home"), Path::new("/var/home"));
-    if sys.read_link(home).is_ok_and(|dest| dest == var_home) {
+    let text = home_link_text(sys);
+    if sys.read_link(home).is_ok_and(|dest| dest == text) {
         return sys
             .create_dir_all(var_home, 0o755)
             .map_err(|source| InitError::Redirect {
@@ -236,7 +237,25 @@ fn link_home(sys: &mut dyn Sys) -> Result<(), InitError> {
                 source,
             });
     }
-    super::files::redirect(sys, home, var_home, true)
+    super::files::redirect_as(sys, home, var_home, &text, true)
+}
+
+/// The host's own `/home` link text (ostree hosts have the relative
+/// `var/home`), so `readlink /home` says the same inside as outside;
+/// upstream always writes `/var/home`, which is where that falls back.
+fn home_link_text(sys: &dyn Sys) -> PathBuf {
+    let absolute = PathBuf::from("/var/home");
+    match sys.read_link(Path::new("/run/host/home")) {
+        Ok(text)
+            if Path::new("/")
+                .join(&text)
+                .components()
+                .eq(absolute.components()) =>
+        {
+            text
+        }
+        _ => absolute,
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::harness::{As, Cleanup, IMAGE, binary, modes, on_tty, on_tty_after, text};
+use crate::harness::{self, As, Cleanup, IMAGE, binary, modes, on_tty, on_tty_after, text};
 
 fn lines(bytes: &[u8]) -> Vec<String> {
     text(bytes).lines().map(str::to_string).collect()
@@ -546,6 +546,98 @@ fn b20_time_zone_follows_the_host() {
     }
 }
 
+/// The host laid out as ostree hosts are, `/home -> var/home`, for as
+/// long as this lives: the real `/home` waits beside it and comes back on
+/// drop (tests/env/setup-all also puts it back after a cut-off run).
+struct HomeIsALink;
+
+const SAVED_HOME: &str = "/home.tbx-st-b21";
+
+impl HomeIsALink {
+    fn set() -> HomeIsALink {
+        assert!(Path::new("/var/home").is_dir(), "run tests/env/setup-all");
+        assert!(!Path::new(SAVED_HOME).exists(), "{SAVED_HOME} left over");
+        std::fs::rename("/home", SAVED_HOME).unwrap();
+        std::os::unix::fs::symlink("var/home", "/home").unwrap();
+        HomeIsALink
+    }
+}
+
+impl Drop for HomeIsALink {
+    fn drop(&mut self) {
+        if std::fs::symlink_metadata("/home").is_ok_and(|m| m.file_type().is_symlink()) {
+            let _ = std::fs::remove_file("/home");
+            let _ = std::fs::rename(SAVED_HOME, "/home");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs podman and root"]
+fn b21_unusual_home_directories() {
+    // Each mode's user: root, and rootless users from tests/env/setup-all.
+    let users = |rootless: &str| -> Vec<As> {
+        modes()
+            .into_iter()
+            .map(|mode| match mode {
+                harness::Mode::Rootful => As::new(mode),
+                harness::Mode::Rootless => As::named(mode, rootless),
+            })
+            .collect()
+    };
+    let name = "tbx-st-b21";
+
+    // B: a home outside /home is bind-mounted at the same path, the
+    // container's passwd entry matches, and no fallback message shows.
+    for user in users("tbxsrv") {
+        let home = user.home.display().to_string();
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        let out = user.toolbox(&[
+            "run",
+            "-c",
+            name,
+            "sh",
+            "-c",
+            r#"echo "$HOME"; pwd; getent passwd "$USER" | cut -d: -f6"#,
+        ]);
+        assert_eq!(
+            text(&out.stdout),
+            format!("{home}\n{home}\n{home}\n"),
+            "[{}] {}",
+            user.name,
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "", "[{}]", user.name);
+        assert!(out.status.success(), "[{}]", user.name);
+    }
+
+    // A: with /home a relative link to var/home on the host, the container
+    // has the same link and $HOME and the working directory are kept.
+    let _layout = HomeIsALink::set();
+    for user in users("tbxostree") {
+        let home = user.home.display().to_string();
+        let _clean = Cleanup::new(&user, &[name]);
+        user.create(name, IMAGE);
+        let out = user.toolbox(&[
+            "run",
+            "-c",
+            name,
+            "sh",
+            "-c",
+            r#"readlink /home; echo "$HOME"; pwd"#,
+        ]);
+        assert_eq!(
+            text(&out.stdout),
+            format!("var/home\n{home}\n{home}\n"),
+            "[{}] {}",
+            user.name,
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "", "[{}]", user.name);
+    }
+}
+
 #[test]
 #[ignore = "needs podman and qemu-user-static"]
 fn b24_arch_values_and_aliases() {
@@ -671,7 +763,8 @@ fn b31_configuration_errors_and_defaults() {
             text(&out.stderr)
         );
         assert!(
-            text(&out.stderr).contains("image exists quay.io/toolbx/ubuntu-toolbox:22.04"),
+            text(&out.stderr)
+                .contains("inspect --format json --type image quay.io/toolbx/ubuntu-toolbox:22.04"),
             "[{mode:?}]"
         );
         if mode == crate::harness::Mode::Rootless {

@@ -84,6 +84,11 @@ impl As {
             Mode::Rootful => "root",
             Mode::Rootless => TEST_USER,
         };
+        As::named(mode, name)
+    }
+
+    /// Another user the environment scripts create (tests/env/setup-all).
+    pub fn named(mode: Mode, name: &str) -> As {
         let entry = toolbox::host::passwd_by_name(name)
             .unwrap_or_else(|| panic!("user {name} missing: run tests/env/rootless-user"));
         As {
