@@ -10,7 +10,7 @@ use tracing::{debug, warn};
 use super::{InitError, Sys};
 
 /// Every file Toolbx writes starts like this, so people know whom to blame.
-const HEADER: &str = "# Written by Toolbx\n# https://containertoolbx.org/\n";
+pub(crate) const HEADER: &str = "# Written by Toolbx\n# https://containertoolbx.org/\n";
 
 /// Where a resolved `/etc/localtime` may live; the host's tree comes first
 /// because that is where the redirected link normally leads.
@@ -34,7 +34,7 @@ fn links_to(sys: &dyn Sys, path: &Path, target: &Path) -> bool {
 
 /// `filepath.Join`-like lexical join: `Path::join` would drop `base` when
 /// `rest` is absolute, which is exactly the case this is needed for.
-fn join_clean(base: &Path, rest: &Path) -> PathBuf {
+pub(crate) fn join_clean(base: &Path, rest: &Path) -> PathBuf {
     let mut out = PathBuf::from("/");
     for component in base.components().chain(rest.components()) {
         match component {

@@ -7,6 +7,7 @@
 //! with existing containers and with the host side (podman.md §8), so
 //! [`initialize`] is one straight sequence over a [`Sys`] that tests fake.
 
+mod cdi;
 mod emulation;
 mod files;
 mod mounts;
@@ -81,6 +82,24 @@ pub enum InitError {
         /// The variable's value.
         level: u64,
     },
+    /// The NVIDIA CDI spec could not be read or parsed.
+    #[error("failed to load Container Device Interface for NVIDIA")]
+    CdiLoad,
+    /// A mount in the CDI spec lacks a path.
+    #[error("invalid mount in Container Device Interface for NVIDIA")]
+    CdiMount,
+    /// A mount in the CDI spec could not be made.
+    #[error("failed to apply mount from Container Device Interface for NVIDIA")]
+    CdiApplyMount,
+    /// A hook in the CDI spec is malformed.
+    #[error("invalid hook in Container Device Interface for NVIDIA")]
+    CdiHook,
+    /// The CDI spec's create-symlinks hook failed.
+    #[error("failed to create symlinks for Container Device Interface for NVIDIA")]
+    CdiSymlinks,
+    /// The CDI spec's update-ldcache hook failed.
+    #[error("failed to update ldcache for Container Device Interface for NVIDIA")]
+    CdiLdCache,
     /// A path could not be replaced by a symbolic link.
     #[error("failed to redirect {} to {}: {source}", .path.display(), .target.display())]
     Redirect {
@@ -373,14 +392,7 @@ pub fn initialize(opts: &InitOptions, sys: &mut dyn Sys) -> Result<(), InitError
     })?;
     let runtime_dir = runtime_directory(sys, entry.uid, entry.gid)?;
 
-    // Step 14, NVIDIA's Container Device Interface, is not implemented yet.
-    let cdi = runtime_dir.join("cdi-nvidia.json");
-    if files::path_exists(sys, &cdi) {
-        debug!(
-            "Container Device Interface for NVIDIA is not supported: ignoring {}",
-            cdi.display()
-        );
-    }
+    cdi::configure(sys, &runtime_dir)?;
 
     files::configure_kerberos(sys)?;
     files::configure_pkcs11(sys, &runtime_dir)?;

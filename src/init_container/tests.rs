@@ -648,3 +648,256 @@ fn marker_failure_is_reported() {
     assert_eq!(err.to_string(), "failed to create /run/.toolboxenv");
     assert!(std::error::Error::source(&err).is_some());
 }
+
+/// The Debian fake with the host's NVIDIA CDI spec in the user's runtime
+/// directory, as `toolbox run` would have left it.
+fn with_cdi(spec: &str) -> FakeSys {
+    let mut sys = debian();
+    sys.dir("/etc/ld.so.conf.d")
+        .file("/etc/ld.so.cache", "")
+        .file("/run/user/1000/toolbox/cdi-nvidia.json", spec);
+    sys
+}
+
+fn cdi_hook(args: &[&str], name: &str, path: &str) -> String {
+    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    format!(
+        r#"{{"containerEdits":{{"hooks":[{{"args":[{}],"hookName":"{name}","path":"{path}"}}]}}}}"#,
+        args.join(",")
+    )
+}
+
+fn symlinks_hook(links: &[&str]) -> String {
+    let mut args = vec!["nvidia-cdi-hook", "create-symlinks"];
+    for link in links {
+        args.extend(["--link", link]);
+    }
+    cdi_hook(&args, "createContainer", "/usr/bin/nvidia-cdi-hook")
+}
+
+#[test]
+fn cdi_empty_spec_changes_nothing() {
+    let mut sys = with_cdi("{ }\n");
+    initialize(&opts(), &mut sys).unwrap();
+    assert!(!sys.log.iter().any(|l| l.contains("ldconfig")));
+    assert!(sys.text("/etc/ld.so.conf.d/toolbx-nvidia.conf").is_none());
+}
+
+#[test]
+fn cdi_create_symlinks_makes_parents_and_survives_a_restart() {
+    let spec = symlinks_hook(&[
+        "/usr/bin/toolbox::/run/toolbox.1",
+        "toolbox::/usr/bin/toolbox.2",
+        "../../usr/bin/toolbox::/opt/new/dir/toolbox.3",
+    ]);
+    let mut sys = with_cdi(&spec);
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(
+        sys.dest("/run/toolbox.1").as_deref(),
+        Some("/usr/bin/toolbox")
+    );
+    assert_eq!(sys.dest("/usr/bin/toolbox.2").as_deref(), Some("toolbox"));
+    assert_eq!(
+        sys.dest("/opt/new/dir/toolbox.3").as_deref(),
+        Some("../../usr/bin/toolbox")
+    );
+    // The links are there when the container starts again.
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(
+        sys.dest("/run/toolbox.1").as_deref(),
+        Some("/usr/bin/toolbox")
+    );
+}
+
+#[test]
+fn cdi_update_ldcache_writes_each_folder_once_then_runs_ldconfig() {
+    let spec = cdi_hook(
+        &[
+            "nvidia-cdi-hook",
+            "update-ldcache",
+            "--folder",
+            "/usr/lib",
+            "--folder",
+            "/usr/lib64",
+            "--folder",
+            "/usr/lib",
+        ],
+        "createContainer",
+        "/usr/bin/nvidia-cdi-hook",
+    );
+    let mut sys = with_cdi(&spec);
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(
+        sys.text("/etc/ld.so.conf.d/toolbx-nvidia.conf").as_deref(),
+        Some("# Written by Toolbx\n# https://containertoolbx.org/\n\n/usr/lib\n/usr/lib64\n")
+    );
+    assert_eq!(
+        sys.mode("/etc/ld.so.conf.d/toolbx-nvidia.conf"),
+        Some(0o644)
+    );
+    assert!(sys.log.iter().any(|l| l == "run ldconfig"));
+
+    // No folder: only the cache is rebuilt; no cache yet: -N, as upstream;
+    // no ld.so.conf.d: the folders go on the command line.
+    let spec = cdi_hook(
+        &["nvidia-cdi-hook", "update-ldcache"],
+        "createContainer",
+        "/usr/bin/nvidia-cdi-hook",
+    );
+    let mut sys = with_cdi(&spec);
+    sys.remove(Path::new("/etc/ld.so.cache")).unwrap();
+    initialize(&opts(), &mut sys).unwrap();
+    assert!(sys.log.iter().any(|l| l == "run ldconfig -N"));
+    assert!(sys.text("/etc/ld.so.conf.d/toolbx-nvidia.conf").is_none());
+    let spec = cdi_hook(
+        &[
+            "nvidia-cdi-hook",
+            "update-ldcache",
+            "--folder",
+            "/usr/lib64",
+        ],
+        "createContainer",
+        "/usr/bin/nvidia-cdi-hook",
+    );
+    let mut sys = with_cdi(&spec);
+    sys.remove(Path::new("/etc/ld.so.conf.d")).unwrap();
+    initialize(&opts(), &mut sys).unwrap();
+    assert!(sys.log.iter().any(|l| l == "run ldconfig /usr/lib64"));
+}
+
+#[test]
+fn cdi_mounts_bind_host_paths_with_their_options() {
+    let spec = r#"{"containerEdits":{"mounts":[
+        {"hostPath":"/usr/lib64/libcuda.so.1","containerPath":"/usr/lib64/libcuda.so.1","options":["ro","nosuid","nodev","bind"]},
+        {"hostPath":"/var/run/nvidia","containerPath":"/var/run/nvidia"},
+        {"hostPath":"/non/existent/path","containerPath":"/non/existent/path"},
+        {"hostPath":"/tmpfs","containerPath":"/x","type":"tmpfs"}]}}"#;
+    let mut sys = with_cdi(spec);
+    sys.file("/run/host/usr/lib64/libcuda.so.1", "ELF")
+        .dir("/run/host/var/run/nvidia")
+        .dir("/run/host/tmpfs");
+    initialize(&opts(), &mut sys).unwrap();
+    let log = sys.log.join("\n");
+    assert!(log.contains(
+        "create /usr/lib64/libcuda.so.1\nrun mount --rbind -o 'ro,nosuid,nodev,bind' /run/host/usr/lib64/libcuda.so.1 /usr/lib64/libcuda.so.1"
+    ));
+    assert!(log.contains(
+        "mkdir /var/run/nvidia 755\nrun mount --rbind /run/host/var/run/nvidia /var/run/nvidia"
+    ));
+    assert!(!log.contains("/non/existent/path"));
+    assert!(!log.contains(" /x"), "only bind mounts are made");
+}
+
+#[test]
+fn cdi_failures_are_upstreams_messages() {
+    let nvidia = "/usr/bin/nvidia-cdi-hook";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "This is not JSON\n".into(),
+            "failed to load Container Device Interface for NVIDIA",
+        ),
+        (
+            String::new(),
+            "failed to load Container Device Interface for NVIDIA",
+        ),
+        (
+            cdi_hook(
+                &["nvidia-cdi-hook", "create-symlinks"],
+                "createContainer",
+                "",
+            ),
+            "invalid hook in Container Device Interface for NVIDIA",
+        ),
+        (
+            cdi_hook(&["nvidia-cdi-hook", "update-ldcache"], "invalid", nvidia),
+            "invalid hook in Container Device Interface for NVIDIA",
+        ),
+        (
+            cdi_hook(
+                &["nvidia-cdi-hook", "create-symlinks", "--link"],
+                "createContainer",
+                nvidia,
+            ),
+            "failed to create symlinks for Container Device Interface for NVIDIA",
+        ),
+        (
+            symlinks_hook(&["foo"]),
+            "failed to create symlinks for Container Device Interface for NVIDIA",
+        ),
+        (
+            symlinks_hook(&["foo::bar::baz"]),
+            "failed to create symlinks for Container Device Interface for NVIDIA",
+        ),
+        (
+            symlinks_hook(&["/usr/bin/toolbox::toolbox.1"]),
+            "failed to create symlinks for Container Device Interface for NVIDIA",
+        ),
+        (
+            r#"{"containerEdits":{"mounts":[{"containerPath":"","hostPath":"/tmp"}]}}"#.into(),
+            "invalid mount in Container Device Interface for NVIDIA",
+        ),
+        (
+            r#"{"containerEdits":{"mounts":[{"containerPath":"/tmp","hostPath":""}]}}"#.into(),
+            "invalid mount in Container Device Interface for NVIDIA",
+        ),
+    ];
+    for (spec, message) in cases {
+        let mut sys = with_cdi(&spec);
+        let err = initialize(&opts(), &mut sys).unwrap_err();
+        assert_eq!(err.to_string(), message, "{spec}");
+        assert!(!sys.log.iter().any(|l| l.contains("initialized")), "{spec}");
+    }
+
+    let mut sys = with_cdi(&symlinks_hook(&["/usr/bin/toolbox::/run/toolbox.1"]));
+    sys.failing.insert("ldconfig".into());
+    let spec = cdi_hook(
+        &["nvidia-cdi-hook", "update-ldcache"],
+        "createContainer",
+        nvidia,
+    );
+    sys.file("/run/user/1000/toolbox/cdi-nvidia.json", &spec);
+    assert_eq!(
+        initialize(&opts(), &mut sys).unwrap_err().to_string(),
+        "failed to update ldcache for Container Device Interface for NVIDIA"
+    );
+}
+
+#[test]
+fn cdi_hooks_of_other_tools_or_stages_are_skipped() {
+    for spec in [
+        cdi_hook(
+            &["unknown", "update-ldcache"],
+            "createContainer",
+            "/usr/bin/unknown",
+        ),
+        cdi_hook(
+            &[
+                "unknown",
+                "create-symlinks",
+                "--link",
+                "toolbox::/usr/bin/toolbox.1",
+            ],
+            "createContainer",
+            "/usr/bin/unknown",
+        ),
+        cdi_hook(
+            &["nvidia-cdi-hook", "unknown"],
+            "createContainer",
+            "/usr/bin/nvidia-cdi-hook",
+        ),
+        cdi_hook(
+            &["nvidia-cdi-hook", "update-ldcache"],
+            "createRuntime",
+            "/usr/bin/nvidia-cdi-hook",
+        ),
+    ] {
+        let mut sys = with_cdi(&spec);
+        initialize(&opts(), &mut sys).unwrap();
+        assert!(
+            !sys.log
+                .iter()
+                .any(|l| l.contains("ldconfig") || l.contains("toolbox.1")),
+            "{spec}"
+        );
+    }
+}
