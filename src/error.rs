@@ -5,6 +5,7 @@
 //! message prints nothing (the status of a command run in a container).
 
 use std::fmt;
+use std::io::Write;
 
 /// An error with its own exit status.
 #[derive(Debug)]
@@ -59,11 +60,12 @@ pub fn report(err: &anyhow::Error) -> i32 {
     }
     if let Some(exit) = err.downcast_ref::<ExitError>() {
         if let Some(msg) = &exit.msg {
-            eprintln!("Error: {msg}");
+            let _ = writeln!(std::io::stderr(), "Error: {msg}");
         }
         return exit.code;
     }
-    eprintln!("Error: {err:#}");
+    // Not eprintln!, which panics when stderr is full.
+    let _ = writeln!(std::io::stderr(), "Error: {err:#}");
     1
 }
 

@@ -25,6 +25,7 @@ pub mod prompt;
 pub mod resolve;
 pub mod session;
 pub mod skopeo;
+pub mod stdout;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -66,8 +67,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         return cli::help::show_for_flag(&cli, &args);
     }
     if cli.version {
-        println!("toolbox version {}", version_string());
-        return Ok(());
+        return stdout::write_or_fail(format_args!("toolbox version {}\n", version_string()));
     }
     let Some(command) = &cli.command else {
         prerun_logging(&cli)?;

@@ -1,6 +1,6 @@
 //! Yes/no questions (spec: cli.md §4.2).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 /// Whether stdin and stdout are both terminals.
 pub fn interactive() -> bool {
@@ -20,8 +20,7 @@ pub fn parse_answer(line: &str) -> Option<bool> {
 pub fn ask(question: &str) -> bool {
     let stdin = std::io::stdin();
     loop {
-        print!("{question}");
-        let _ = std::io::stdout().flush();
+        let _ = crate::stdout::write(format_args!("{question}"));
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {
             Ok(0) | Err(_) => return false,

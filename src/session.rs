@@ -3,7 +3,6 @@
 //! exit-code rules (spec: cli.md §5, podman.md §6-§7).
 
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -461,8 +460,9 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
     loop {
         let cmd0 = command.first().cloned().unwrap_or_default();
         if req.osc {
-            print!("\x1b]777;container;push;{name};toolbox;{uid}\x1b\\");
-            let _ = std::io::stdout().flush();
+            let _ = crate::stdout::write(format_args!(
+                "\x1b]777;container;push;{name};toolbox;{uid}\x1b\\"
+            ));
         }
         let relay = relay_file(ctx, tty);
         let args = exec_args(
@@ -486,8 +486,7 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
             }
         };
         if req.osc {
-            print!("\x1b]777;container;pop;;;{uid}\x1b\\");
-            let _ = std::io::stdout().flush();
+            let _ = crate::stdout::write(format_args!("\x1b]777;container;pop;;;{uid}\x1b\\"));
         }
         let status = status.map_err(|e| match e {
             ExecError::NotFound { .. } => anyhow!("podman(1) not found"),

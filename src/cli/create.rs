@@ -111,8 +111,12 @@ pub fn run(args: &CreateArgs, ctx: &Ctx) -> Result<()> {
         Err(e) => return Err(anyhow!("{e}")),
     }
     if create_container(ctx, &resolved, arch, args.authfile.as_deref())? {
-        println!("Created container: {}", resolved.container);
-        println!("Enter with: {}", ctx.enter_command(&resolved.container));
+        // The container exists whether or not this can be printed.
+        let _ = crate::outln!(
+            "Created container: {}\nEnter with: {}",
+            resolved.container,
+            ctx.enter_command(&resolved.container)
+        );
     }
     Ok(())
 }
@@ -257,7 +261,7 @@ fn ensure_image(
                 "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
             ));
         }
-        println!("Image required to create Toolbx container.");
+        let _ = crate::outln!("Image required to create Toolbx container.");
         let question = match crate::skopeo::image_size(&full) {
             Some(size) => format!(
                 "Download {full} ({})? [y/N]: ",
@@ -317,7 +321,7 @@ fn ensure_foreign_image(
                 "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
             ));
         }
-        println!("Image required to create Toolbx container.");
+        let _ = crate::outln!("Image required to create Toolbx container.");
         if !crate::prompt::ask(&format!("Download {full} for {}? [y/N]: ", arch.oci_name())) {
             return Ok(None);
         }

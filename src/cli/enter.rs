@@ -108,8 +108,10 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
                     let yes = ctx.assumeyes
                         || crate::prompt::ask("No Toolbx containers found. Create now? [y/N] ");
                     if !yes {
-                        println!("A container can be created later with the 'create' command.");
-                        println!("{}", usage_hint());
+                        let _ = crate::outln!(
+                            "A container can be created later with the 'create' command.\n{}",
+                            usage_hint()
+                        );
                         return Ok(());
                     }
                     if !crate::cli::create::create_container(ctx, &resolved, arch, None)? {

@@ -72,8 +72,7 @@ pub fn run(args: &HelpArgs) -> Result<()> {
 /// Execs `man PAGE` with stderr on stdout, or prints the fallback text.
 pub fn show_page(page: &str) -> Result<()> {
     if crate::exec::lookup("man").is_none() {
-        println!("{FALLBACK}");
-        return Ok(());
+        return crate::stdout::write_or_fail(format_args!("{FALLBACK}\n"));
     }
     redirect_stderr_to_stdout();
     match Cmd::new("man")
@@ -83,10 +82,7 @@ pub fn show_page(page: &str) -> Result<()> {
         .stderr(Io::Inherit)
         .exec()
     {
-        ExecError::NotFound { .. } => {
-            println!("{FALLBACK}");
-            Ok(())
-        }
+        ExecError::NotFound { .. } => crate::stdout::write_or_fail(format_args!("{FALLBACK}\n")),
         _ => Err(anyhow!("failed to invoke man(1)")),
     }
 }

@@ -21,6 +21,32 @@ fn version_matches_upstream_pattern() {
 }
 
 #[test]
+fn full_or_closed_stdout_is_an_error_not_a_panic() {
+    // assert_cmd gives no say over stdout, so plain std here.
+    let version = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("toolbox"));
+        cmd.arg("--version").env_clear();
+        cmd
+    };
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = version().stdout(full).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Error: failed to write to standard output: No space left on device (os error 28)\n"
+    );
+    // A reader that went away is no error at all, as for list.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = version().stdout(writer).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
 fn unknown_flag_on_every_command() {
     let env = TestEnv::new();
     for cmd in [
