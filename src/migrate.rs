@@ -59,8 +59,47 @@ fn podman_version(rt: &std::path::Path) -> Result<String> {
         {
             let _ = std::fs::remove_file(&tmp);
         }
+        prune_version_cache(rt);
     }
     Ok(version)
+}
+
+/// Removes cache entries of podman binaries that are gone (a podman
+/// removed, or a test's throw-away one), so they cannot pile up. Only runs
+/// on a cache miss, which is rare.
+fn prune_version_cache(rt: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(rt) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("podman-version-")
+        {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        if cached_binary_gone(&text) {
+            tracing::debug!("Removing {}: its podman is gone", entry.path().display());
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a cache entry (`PATH INO SIZE CTIME\tVERSION`) names a binary
+/// that no longer exists. Unreadable entries are left alone.
+fn cached_binary_gone(entry: &str) -> bool {
+    let Some((identity, _)) = entry.trim_end().rsplit_once('\t') else {
+        return false;
+    };
+    let fields: Vec<&str> = identity.rsplitn(4, ' ').collect();
+    match fields.as_slice() {
+        [_, _, _, path] if path.starts_with('/') => !std::path::Path::new(path).exists(),
+        _ => false,
+    }
 }
 
 /// A small stable hash for cache file names.
@@ -161,6 +200,19 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_entries_of_vanished_podmans_are_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("my podman");
+        std::fs::write(&bin, "").unwrap();
+        let entry = |path: &std::path::Path| format!("{} 12 34 56.78\t4.3.1\n", path.display());
+        assert!(!cached_binary_gone(&entry(&bin)), "a path with a space");
+        assert!(cached_binary_gone(&entry(&dir.path().join("gone"))));
+        for junk in ["", "4.3.1", "relative 1 2 3\t4.3.1", "/x 1\t4.3.1"] {
+            assert!(!cached_binary_gone(junk), "{junk:?}");
+        }
+    }
 
     #[test]
     fn versions() {
