@@ -164,12 +164,34 @@ pub fn check_host(arch: Arch, rootless: bool, binfmt_dir: &Path) -> Result<Emula
         _ => Err(cannot_create(
             arch,
             format!(
-                "No {} binfmt_misc registration found\nThere is no enabled binfmt_misc handler for {} on the host: install qemu-user-static (and binfmt-support), or run 'systemctl restart systemd-binfmt'.",
+                "No {} binfmt_misc registration found\n{}",
                 arch.oci_name(),
-                arch.oci_name()
+                no_handler_hint(arch, &emulator, rootless, &release)
             ),
         )),
     }
+}
+
+/// What to do when the host has the emulator but no handler for it: say
+/// why the container cannot have one of its own, and how to register one.
+fn no_handler_hint(arch: Arch, emulator: &Path, rootless: bool, release: &str) -> String {
+    let why = if rootless {
+        format!("Linux {release} is older than 6.7, so the container cannot have one of its own")
+    } else {
+        "a rootful container shares the host's binfmt_misc, which toolbox never writes to"
+            .to_string()
+    };
+    let own = if rootless {
+        ""
+    } else {
+        ", or use toolbox rootless on Linux 6.7 or newer"
+    };
+    format!(
+        "{} is installed, but the host has no enabled binfmt_misc handler for {} and {why}.\nRegister one on the host ('update-binfmts --enable {}' or 'systemctl restart systemd-binfmt'){own}.",
+        emulator.display(),
+        arch.oci_name(),
+        arch.binfmt_name()
+    )
 }
 
 fn skopeo_missing(full: &str, arch: Arch) -> anyhow::Error {
@@ -290,6 +312,19 @@ pub fn check_image_arch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_handler_hint_names_the_emulator_and_the_way_out() {
+        let qemu = Path::new("/usr/bin/qemu-riscv64-static");
+        assert_eq!(
+            no_handler_hint(Arch::Riscv64, qemu, false, "6.18.1"),
+            "/usr/bin/qemu-riscv64-static is installed, but the host has no enabled binfmt_misc handler for riscv64 and a rootful container shares the host's binfmt_misc, which toolbox never writes to.\nRegister one on the host ('update-binfmts --enable qemu-riscv64' or 'systemctl restart systemd-binfmt'), or use toolbox rootless on Linux 6.7 or newer."
+        );
+        assert_eq!(
+            no_handler_hint(Arch::Riscv64, qemu, true, "6.1.0-18-amd64"),
+            "/usr/bin/qemu-riscv64-static is installed, but the host has no enabled binfmt_misc handler for riscv64 and Linux 6.1.0-18-amd64 is older than 6.7, so the container cannot have one of its own.\nRegister one on the host ('update-binfmts --enable qemu-riscv64' or 'systemctl restart systemd-binfmt')."
+        );
+    }
 
     #[test]
     fn arch_resolution() {
