@@ -367,20 +367,18 @@ fn wait_event(inotify: &nix::sys::inotify::Inotify, timeout: Duration) {
     }
 }
 
-/// Quotes bytes for bash as `$'…'`, so arguments that are not UTF-8 reach
-/// the container intact: podman carries argv as JSON, which would turn
-/// them into U+FFFD, while this text is plain ASCII.
-pub fn bash_ansi_quote(word: &OsStr) -> String {
-    let mut out = String::from("$'");
+/// Escapes bytes as ASCII text that bash's `printf %b` turns back into
+/// them, so an argument that is not UTF-8 reaches the container intact:
+/// podman carries argv as JSON, which would turn it into U+FFFD.
+pub fn printf_b_escape(word: &OsStr) -> String {
+    let mut out = String::new();
     for &b in word.as_bytes() {
         match b {
-            b'\'' => out.push_str("\\'"),
             b'\\' => out.push_str("\\\\"),
             0x20..=0x7e => out.push(b as char),
             _ => out.push_str(&format!("\\x{b:02x}")),
         }
     }
-    out.push('\'');
     out
 }
 
@@ -433,9 +431,25 @@ pub fn exec_args(
         args.push("bash".into());
         args.extend(command.iter().cloned());
     } else {
-        let words: Vec<String> = command.iter().map(|w| bash_ansi_quote(w)).collect();
-        args.push(format!("{prefix}exec {}", words.join(" ")).into());
+        // Each argument keeps its own place in argv (escaped where it is
+        // not UTF-8) and the script names only the escaped positions, so
+        // it stays short however long the command line is.
+        let escaped: Vec<String> = (0..command.len())
+            .filter(|&i| command[i].to_str().is_none())
+            .map(|i| i.to_string())
+            .collect();
+        args.push(
+            format!(
+                "{prefix}a=(\"$@\"); for i in {}; do printf -v \"a[$i]\" %b \"${{a[$i]}}\"; done; exec \"${{a[@]}}\"",
+                escaped.join(" ")
+            )
+            .into(),
+        );
         args.push("bash".into());
+        args.extend(command.iter().map(|w| match w.to_str() {
+            Some(_) => w.clone(),
+            None => printf_b_escape(w).into(),
+        }));
     }
     args
 }
@@ -718,15 +732,29 @@ mod tests {
     }
 
     #[test]
-    fn non_utf8_goes_through_ansi_quoting() {
+    fn non_utf8_goes_through_printf_escapes() {
         use std::os::unix::ffi::OsStringExt;
         let cmd = vec![
             OsString::from("printf"),
             OsString::from_vec(vec![b'a', 0xff, b'\'']),
         ];
         let args = exec_args(&req(false), "me", Path::new("/w"), &cmd, false, None);
-        let script = args[args.len() - 2].to_str().unwrap();
-        assert_eq!(script, "exec $'printf' $'a\\xff\\''");
-        assert!(args.iter().all(|a| a.to_str().is_some()));
+        let tail: Vec<&str> = args[args.len() - 4..]
+            .iter()
+            .map(|a| a.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                r#"a=("$@"); for i in 1; do printf -v "a[$i]" %b "${a[$i]}"; done; exec "${a[@]}""#,
+                "bash",
+                "printf",
+                r"a\xff'",
+            ]
+        );
+        assert_eq!(
+            printf_b_escape(OsStr::new(r"\c\x41 é")),
+            r"\\c\\x41 \xc3\xa9"
+        );
     }
 }

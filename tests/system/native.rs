@@ -149,6 +149,30 @@ fn run_passes_argv_verbatim() {
             "[{mode:?}] {}",
             text(&out.stderr)
         );
+
+        // ... also next to a long command line, and with backslashes and
+        // printf's own escapes among them (`grep x $(find ...)` with one
+        // Latin-1 file name among thousands).
+        let tricky = std::ffi::OsString::from_vec(b"\\c\\x41%s\xe9\n".to_vec());
+        let mut args: Vec<std::ffi::OsString> = ["run", "-c", name, "sh", "-c"]
+            .map(std::ffi::OsString::from)
+            .to_vec();
+        args.push(r#"echo $#; printf %s "$1" | od -An -tx1 | tr -d ' \n'"#.into());
+        args.push("sh".into());
+        args.push(tricky.clone());
+        args.extend((0..30000).map(|i| std::ffi::OsString::from(i.to_string())));
+        let out = user.toolbox(&args);
+        let hex: String = tricky
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            text(&out.stdout),
+            format!("30001\n{hex}"),
+            "[{mode:?}] {}",
+            text(&out.stderr)
+        );
     }
 }
 
