@@ -15,7 +15,7 @@ pub fn write(text: fmt::Arguments<'_>) -> io::Result<()> {
     out.flush()
 }
 
-/// [`write`] as an error for the user, naming the stream; the I/O error
+/// [`write()`] as an error for the user, naming the stream; the I/O error
 /// stays in the chain so that a closed pipe ends quietly (`error::report`).
 pub fn write_or_fail(text: fmt::Arguments<'_>) -> anyhow::Result<()> {
     write(text).map_err(|e| anyhow::Error::new(e).context("failed to write to standard output"))
