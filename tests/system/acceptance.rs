@@ -589,18 +589,22 @@ fn b21_unusual_home_directories() {
 
     // B: a home outside /home is bind-mounted at the same path, the
     // container's passwd entry matches, and no fallback message shows.
+    // A container made now, and what `sh -c script` printed in it.
+    let fresh_run = |user: &As, script: &str| {
+        let clean = Cleanup::new(user, &[name]);
+        user.create(name, IMAGE);
+        (
+            clean,
+            user.toolbox(&["run", "-c", name, "sh", "-c", script]),
+        )
+    };
+
     for user in users("tbxsrv") {
         let home = user.home.display().to_string();
-        let _clean = Cleanup::new(&user, &[name]);
-        user.create(name, IMAGE);
-        let out = user.toolbox(&[
-            "run",
-            "-c",
-            name,
-            "sh",
-            "-c",
+        let (_clean, out) = fresh_run(
+            &user,
             r#"echo "$HOME"; pwd; getent passwd "$USER" | cut -d: -f6"#,
-        ]);
+        );
         assert_eq!(
             text(&out.stdout),
             format!("{home}\n{home}\n{home}\n"),
@@ -617,16 +621,7 @@ fn b21_unusual_home_directories() {
     let _layout = HomeIsALink::set();
     for user in users("tbxostree") {
         let home = user.home.display().to_string();
-        let _clean = Cleanup::new(&user, &[name]);
-        user.create(name, IMAGE);
-        let out = user.toolbox(&[
-            "run",
-            "-c",
-            name,
-            "sh",
-            "-c",
-            r#"readlink /home; echo "$HOME"; pwd"#,
-        ]);
+        let (_clean, out) = fresh_run(&user, r#"readlink /home; echo "$HOME"; pwd"#);
         assert_eq!(
             text(&out.stdout),
             format!("var/home\n{home}\n{home}\n"),
