@@ -5,7 +5,6 @@
 //! message prints nothing (the status of a command run in a container).
 
 use std::fmt;
-use std::io::Write;
 
 /// An error with its own exit status.
 #[derive(Debug)]
@@ -60,12 +59,11 @@ pub fn report(err: &anyhow::Error) -> i32 {
     }
     if let Some(exit) = err.downcast_ref::<ExitError>() {
         if let Some(msg) = &exit.msg {
-            let _ = writeln!(std::io::stderr(), "Error: {msg}");
+            crate::errln!("Error: {msg}");
         }
         return exit.code;
     }
-    // Not eprintln!, which panics when stderr is full.
-    let _ = writeln!(std::io::stderr(), "Error: {err:#}");
+    crate::errln!("Error: {err:#}");
     1
 }
 

@@ -149,7 +149,7 @@ pub fn check_host(arch: Arch, rootless: bool, binfmt_dir: &Path) -> Result<Emula
         Some((name, e)) if e.enabled && e.fix_binary() => {
             tracing::debug!("Using the host's binfmt_misc handler {name} for {arch}");
             if rootless && !e.credentials() {
-                eprintln!(
+                crate::errln!(
                     "Warning: the host's binfmt_misc handler {name} lacks the C flag, so sudo and other setuid programs will not gain root in this container\nA kernel of version 6.7 or newer gives the container a handler of its own."
                 );
             }

@@ -19,13 +19,13 @@ pub mod init_container;
 pub mod interrupt;
 pub mod logging;
 pub mod migrate;
+pub mod output;
 pub mod podman;
 pub mod progress;
 pub mod prompt;
 pub mod resolve;
 pub mod session;
 pub mod skopeo;
-pub mod stdout;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -67,7 +67,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         return cli::help::show_for_flag(&cli, &args);
     }
     if cli.version {
-        return stdout::write_or_fail(format_args!("toolbox version {}\n", version_string()));
+        return output::out_or_fail(format_args!("toolbox version {}\n", version_string()));
     }
     let Some(command) = &cli.command else {
         prerun_logging(&cli)?;

@@ -73,6 +73,21 @@ impl LogLevel {
 
 static SETTINGS: OnceLock<(LogLevel, bool)> = OnceLock::new();
 
+/// stderr that swallows write errors: tracing-subscriber reports a failed
+/// write with eprintln!, which panics on a full or closed stderr.
+struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Installs the subscriber. `log_podman` hands our level to podman.
 pub fn init(level: LogLevel, log_podman: bool) {
     let _ = SETTINGS.set((level, log_podman));
@@ -80,7 +95,7 @@ pub fn init(level: LogLevel, log_podman: bool) {
     let logfmt = !std::io::stderr().is_terminal();
     let _ = tracing_subscriber::fmt()
         .with_max_level(level.filter())
-        .with_writer(std::io::stderr)
+        .with_writer(|| QuietStderr)
         .event_format(LineFormat { logfmt })
         .try_init();
 }

@@ -20,7 +20,7 @@ pub fn parse_answer(line: &str) -> Option<bool> {
 pub fn ask(question: &str) -> bool {
     let stdin = std::io::stdin();
     loop {
-        let _ = crate::stdout::write(format_args!("{question}"));
+        let _ = crate::output::out(format_args!("{question}"));
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {
             Ok(0) | Err(_) => return false,

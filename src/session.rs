@@ -128,7 +128,7 @@ pub fn run_in_container(ctx: &Ctx, info: ContainerInfo, req: &ExecRequest) -> Re
         .iter()
         .any(|m| m.destination == "/run/host/monitor")
     {
-        eprintln!(
+        crate::errln!(
             "Warning: container {name} uses deprecated features\nConsider recreating it with Toolbx version 0.0.97 or newer."
         );
     }
@@ -474,7 +474,7 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
     loop {
         let cmd0 = command.first().cloned().unwrap_or_default();
         if req.osc {
-            let _ = crate::stdout::write(format_args!(
+            let _ = crate::output::out(format_args!(
                 "\x1b]777;container;push;{name};toolbox;{uid}\x1b\\"
             ));
         }
@@ -500,7 +500,7 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
             }
         };
         if req.osc {
-            let _ = crate::stdout::write(format_args!("\x1b]777;container;pop;;;{uid}\x1b\\"));
+            let _ = crate::output::out(format_args!("\x1b]777;container;pop;;;{uid}\x1b\\"));
         }
         let status = status.map_err(|e| match e {
             ExecError::NotFound { .. } => anyhow!("podman(1) not found"),
@@ -535,19 +535,19 @@ fn exec_loop(ctx: &Ctx, req: &ExecRequest) -> Result<()> {
                             ),
                         ));
                     }
-                    eprintln!(
+                    crate::errln!(
                         "Error: directory {} not found in container {name}",
                         workdir.display()
                     );
-                    eprintln!("Using {} instead.", ctx.user.home.display());
+                    crate::errln!("Using {} instead.", ctx.user.home.display());
                     workdir = ctx.user.home.clone();
                     workdir_fallback_used = true;
                     continue;
                 }
                 if !probe(&ctx.user.name, name, "command -v \"$1\"", &cmd0)? {
                     if req.shell_fallback && !shell_fallback_used {
-                        eprintln!("Error: command {cmd0_text} not found in container {name}");
-                        eprintln!("Using /bin/bash instead.");
+                        crate::errln!("Error: command {cmd0_text} not found in container {name}");
+                        crate::errln!("Using /bin/bash instead.");
                         command = vec!["/bin/bash".into(), "-l".into()];
                         shell_fallback_used = true;
                         continue;

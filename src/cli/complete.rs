@@ -609,8 +609,8 @@ fn cobra(words: &[OsString], no_descriptions: bool) -> Result<()> {
         .map(|w| w.to_string_lossy().into_owned())
         .collect();
     let reply = complete(&command(), &words, &Podman);
-    std::io::stdout().write_all(cobra_output(&reply, !no_descriptions).as_bytes())?;
-    eprintln!(
+    crate::output::out_or_fail(format_args!("{}", cobra_output(&reply, !no_descriptions)))?;
+    crate::errln!(
         "Completion ended with directive: {}",
         directive::names(reply.directive)
     );

@@ -40,7 +40,5 @@ pub fn run(args: &CompletionArgs) -> Result<()> {
             args.shell[0]
         )));
     };
-    use std::io::Write;
-    std::io::stdout().write_all(&script(shell))?;
-    Ok(())
+    crate::output::out_or_fail(format_args!("{}", String::from_utf8_lossy(&script(shell))))
 }

@@ -121,7 +121,7 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
                 }
                 [other] if default_mode && same_arch(other) => {
                     let other = other.name().to_string();
-                    eprintln!(
+                    crate::errln!(
                         "Error: container {name} not found\nEntering container {other} instead.\nUse the 'create' command to create a different Toolbx.\n{}",
                         usage_hint()
                     );

@@ -40,7 +40,7 @@ pub fn page_for(command: Option<&Command>) -> String {
 pub fn show_for_flag(cli: &Cli, args: &[OsString]) -> Result<()> {
     if crate::host::in_container() {
         if !crate::host::in_toolbx_container() {
-            eprintln!("Error: this is not a Toolbx container");
+            crate::errln!("Error: this is not a Toolbx container");
             return Ok(());
         }
         // The host has the manuals; a failure there is printed, exit 0.
@@ -50,7 +50,7 @@ pub fn show_for_flag(cli: &Cli, args: &[OsString]) -> Result<()> {
                     crate::error::report(&e);
                 }
             }
-            None => eprintln!("Error: TOOLBOX_PATH not set"),
+            None => crate::errln!("Error: TOOLBOX_PATH not set"),
         }
         return Ok(());
     }
@@ -72,7 +72,7 @@ pub fn run(args: &HelpArgs) -> Result<()> {
 /// Execs `man PAGE` with stderr on stdout, or prints the fallback text.
 pub fn show_page(page: &str) -> Result<()> {
     if crate::exec::lookup("man").is_none() {
-        return crate::stdout::write_or_fail(format_args!("{FALLBACK}\n"));
+        return crate::output::out_or_fail(format_args!("{FALLBACK}\n"));
     }
     redirect_stderr_to_stdout();
     match Cmd::new("man")
@@ -82,7 +82,7 @@ pub fn show_page(page: &str) -> Result<()> {
         .stderr(Io::Inherit)
         .exec()
     {
-        ExecError::NotFound { .. } => crate::stdout::write_or_fail(format_args!("{FALLBACK}\n")),
+        ExecError::NotFound { .. } => crate::output::out_or_fail(format_args!("{FALLBACK}\n")),
         _ => Err(anyhow!("failed to invoke man(1)")),
     }
 }

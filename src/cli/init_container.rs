@@ -83,7 +83,7 @@ fn emulation(args: &InitContainerArgs) -> Result<Option<EmulationOptions>> {
 /// Runs `toolbox init-container`.
 pub fn run(args: &InitContainerArgs) -> Result<()> {
     if args.monitor_host.is_some() {
-        eprintln!("Flag --monitor-host has been deprecated, it does nothing");
+        crate::errln!("Flag --monitor-host has been deprecated, it does nothing");
     }
     let mut missing = Vec::new();
     if args.home.is_none() {

@@ -1,6 +1,7 @@
 //! `toolbox list` (spec: cli.md §8).
 
-use std::io::{IsTerminal, Write};
+use std::fmt::Write;
+use std::io::IsTerminal;
 
 use anyhow::{Result, anyhow};
 use clap::Args;
@@ -180,7 +181,8 @@ pub fn run(args: &ListArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let mut out = std::io::stdout().lock();
+    // One write at the end, so a full or closed stdout is reported once.
+    let mut out = String::new();
     let printed_images = !images.is_empty();
     if printed_images {
         let mut rows = vec![vec![
@@ -223,7 +225,7 @@ pub fn run(args: &ListArgs) -> Result<()> {
             }
         }
     }
-    Ok(())
+    crate::output::out_or_fail(format_args!("{out}"))
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ impl Failures {
 
     /// Prints `Error: msg` and records the failure.
     pub fn report(&mut self, msg: impl std::fmt::Display) {
-        eprintln!("Error: {msg}");
+        crate::errln!("Error: {msg}");
         self.0 = true;
     }
 

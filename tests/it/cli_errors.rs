@@ -21,7 +21,7 @@ fn version_matches_upstream_pattern() {
 }
 
 #[test]
-fn full_or_closed_stdout_is_an_error_not_a_panic() {
+fn full_or_closed_stdout_or_stderr_is_no_panic() {
     // assert_cmd gives no say over stdout, so plain std here.
     let version = || {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("toolbox"));
@@ -44,6 +44,21 @@ fn full_or_closed_stdout_is_an_error_not_a_panic() {
     let out = version().stdout(writer).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stderr(&out), "");
+
+    // Nor does a full stderr: the error still gives its exit code.
+    let empty = tempfile::tempdir().unwrap();
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin!("toolbox"))
+        .args(["--log-level", "debug", "rm", "a", "b"])
+        .env_clear()
+        .env("PATH", empty.path())
+        .stderr(full)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
 }
 
 #[test]
