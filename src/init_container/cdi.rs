@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use tracing::debug;
 
 use super::{InitError, Sys};
@@ -38,47 +38,57 @@ const HOOK_NAMES: [&str; 6] = [
 /// Where `update-ldcache` lists its directories.
 const LD_CONF: &str = "/etc/ld.so.conf.d/toolbx-nvidia.conf";
 
+/// A JSON `null` where a value is expected counts as the value's default,
+/// as Go's encoding/json leaves the field alone.
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// A CDI spec, reduced to what the entry point reads. Unknown fields are
 /// ignored, so a newer spec version still loads.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Spec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     container_edits: ContainerEdits,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ContainerEdits {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     mounts: Vec<Mount>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     hooks: Vec<Hook>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Mount {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     host_path: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     container_path: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     options: Vec<String>,
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "null_default")]
     kind: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Hook {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     hook_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     path: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     args: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     env: Vec<String>,
 }
 
@@ -172,10 +182,19 @@ pub(crate) fn configure(sys: &mut dyn Sys, runtime_dir: &Path) -> Result<(), Ini
 fn apply(sys: &mut dyn Sys, spec: &Spec) -> Result<(), InitError> {
     debug!("Applying Container Device Interface for NVIDIA");
     let why = |e: &CdiError| debug!("Applying Container Device Interface for NVIDIA: {e}");
+    // Everything is checked before anything is changed, so a bad entry
+    // leaves the container as it was (upstream checks as it goes).
     for mount in &spec.container_edits.mounts {
         validate_mount(mount)
             .inspect_err(why)
             .map_err(|_| InitError::CdiMount)?;
+    }
+    for hook in &spec.container_edits.hooks {
+        validate_hook(hook)
+            .inspect_err(why)
+            .map_err(|_| InitError::CdiHook)?;
+    }
+    for mount in &spec.container_edits.mounts {
         if !mount.kind.is_empty() && mount.kind != "bind" {
             debug!(
                 "Applying Container Device Interface for NVIDIA: unknown mount type {}",
@@ -188,9 +207,6 @@ fn apply(sys: &mut dyn Sys, spec: &Spec) -> Result<(), InitError> {
             .map_err(|_| InitError::CdiApplyMount)?;
     }
     for hook in &spec.container_edits.hooks {
-        validate_hook(hook)
-            .inspect_err(why)
-            .map_err(|_| InitError::CdiHook)?;
         if hook.hook_name != CREATE_CONTAINER {
             debug!(
                 "Applying Container Device Interface for NVIDIA: unknown hook name {}",
@@ -284,57 +300,90 @@ fn bind(sys: &mut dyn Sys, mount: &Mount) -> Result<(), CdiError> {
         .map_err(|_| CdiError::Bind(target.to_path_buf(), source.clone()))
 }
 
-/// `nvidia-cdi-hook create-symlinks --link TARGET::LINK ...`. A link that
-/// already exists is left alone, so a restarted container starts cleanly.
+/// `nvidia-cdi-hook create-symlinks --link TARGET::LINK ...`, read the
+/// way upstream reads it (a repeated `--link` just waits for its value).
 fn create_symlinks(sys: &mut dyn Sys, args: &[String]) -> Result<(), CdiError> {
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        if arg != "--link" {
+    let mut want_link = false;
+    for arg in args {
+        if arg == "--link" {
+            want_link = true;
             continue;
         }
-        let value = args.next().ok_or(CdiError::MissingLink)?;
-        let parts: Vec<&str> = value.split("::").collect();
+        if !want_link {
+            continue;
+        }
+        want_link = false;
+        let parts: Vec<&str> = arg.split("::").collect();
         let [target, link] = parts.as_slice() else {
-            return Err(CdiError::LinkFormat(value.clone()));
+            return Err(CdiError::LinkFormat(arg.clone()));
         };
-        let link = Path::new(link);
-        if !link.is_absolute() {
-            return Err(CdiError::LinkRelative(link.display().to_string()));
+        if !Path::new(link).is_absolute() {
+            return Err(CdiError::LinkRelative(link.to_string()));
         }
-        debug!(
-            "Creating symbolic link with target {target} and link {}",
-            link.display()
-        );
-        if let Some(dir) = link.parent() {
-            sys.create_dir_all(dir, 0o755)
-                .map_err(|e| CdiError::CreateDir(dir.to_path_buf(), e))?;
-        }
-        match sys.symlink(Path::new(target), link) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+        // Lexically clean, as Go's filepath.Dir, so `/a/../b` makes no `/a`.
+        let link = super::files::join_clean(Path::new("/"), Path::new(link));
+        create_symlink(sys, Path::new(target), &link)?;
+    }
+    if want_link {
+        return Err(CdiError::MissingLink);
+    }
+    Ok(())
+}
+
+/// A link already there with other text is replaced, so a restart after
+/// a driver update does not keep pointing at the old library; anything
+/// else already there is left alone.
+fn create_symlink(sys: &mut dyn Sys, target: &Path, link: &Path) -> Result<(), CdiError> {
+    debug!(
+        "Creating symbolic link with target {} and link {}",
+        target.display(),
+        link.display()
+    );
+    if let Some(dir) = link.parent() {
+        sys.create_dir_all(dir, 0o755)
+            .map_err(|e| CdiError::CreateDir(dir.to_path_buf(), e))?;
+    }
+    match sys.symlink(target, link) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match sys.read_link(link) {
+            Ok(old) if old != target => {
+                debug!(
+                    "Creating symbolic link: replacing {} -> {}",
+                    link.display(),
+                    old.display()
+                );
+                sys.remove(link).map_err(CdiError::Symlink)?;
+                sys.symlink(target, link).map_err(CdiError::Symlink)
+            }
+            _ => {
                 debug!(
                     "Creating symbolic link: file {} already exists",
                     link.display()
                 );
+                Ok(())
             }
-            Err(e) => return Err(CdiError::Symlink(e)),
-        }
+        },
+        Err(e) => Err(CdiError::Symlink(e)),
     }
-    Ok(())
 }
 
 /// `nvidia-cdi-hook update-ldcache [--folder DIR]...`: the directories go
 /// into their own ld.so.conf.d file (or onto ldconfig's command line when
 /// the image has no such directory), then the cache is rebuilt.
 fn update_ldcache(sys: &mut dyn Sys, args: &[String]) -> Result<(), CdiError> {
+    // As upstream: `--folder` marks the next argument, unless that is
+    // `--folder` again.
     let mut folders = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        if arg == "--folder"
-            && let Some(dir) = args.next()
-        {
-            folders.push(dir.as_str());
+    let mut want_folder = false;
+    for arg in args {
+        if arg == "--folder" {
+            want_folder = true;
+            continue;
         }
+        if want_folder {
+            folders.push(arg.as_str());
+        }
+        want_folder = false;
     }
     debug!("Updating dynamic linker cache");
     let mut ldconfig_args = Vec::new();

@@ -288,18 +288,19 @@ impl Sys for FakeSys {
     fn create_file(&mut self, path: &Path) -> io::Result<()> {
         let p = self.resolve(path, true)?;
         self.require_parent_dir(&p)?;
-        let mode = match self.nodes.get(&p) {
+        match self.nodes.get(&p) {
             Some(Node::Dir { .. }) => return Err(err(Errno::EISDIR)),
-            Some(Node::File { mode, .. }) => *mode,
-            _ => 0o644,
-        };
-        self.nodes.insert(
-            p,
-            Node::File {
-                data: Vec::new(),
-                mode,
-            },
-        );
+            Some(Node::File { .. }) => {}
+            _ => {
+                self.nodes.insert(
+                    p,
+                    Node::File {
+                        data: Vec::new(),
+                        mode: 0o644,
+                    },
+                );
+            }
+        }
         self.log.push(format!("create {}", path.display()));
         Ok(())
     }

@@ -68,7 +68,9 @@ pub trait Sys {
     /// Reads a whole file.
     fn read_file(&self, path: &Path) -> io::Result<Vec<u8>>;
 
-    /// Creates or truncates an empty file (mode 0666 less the umask when new).
+    /// Creates an empty file (mode 0666 less the umask) if there is none;
+    /// an existing file keeps its contents (it may be a bind target whose
+    /// bind then fails, and must not be left emptied).
     fn create_file(&mut self, path: &Path) -> io::Result<()>;
     /// Replaces `path` with `contents` and exactly `mode`, through a
     /// temporary file and `rename(2)` so readers never see a partial file.
@@ -220,7 +222,7 @@ impl Sys for RealSys {
         OpenOptions::new()
             .write(true)
             .create(true)
-            .truncate(true)
+            .truncate(false)
             .mode(0o666)
             .open(path)
             .map(drop)

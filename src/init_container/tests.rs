@@ -901,3 +901,101 @@ fn cdi_hooks_of_other_tools_or_stages_are_skipped() {
         );
     }
 }
+
+#[test]
+fn cdi_bad_entry_changes_nothing_and_targets_keep_their_contents() {
+    let spec = r#"{"containerEdits":{"mounts":[
+        {"hostPath":"/srv/file","containerPath":"/etc/issue"},
+        {"hostPath":"","containerPath":"/x"}]}}"#;
+    let mut sys = with_cdi(spec);
+    sys.file("/etc/issue", "Debian 12\n")
+        .file("/run/host/srv/file", "host");
+    let err = initialize(&opts(), &mut sys).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid mount in Container Device Interface for NVIDIA"
+    );
+    assert!(!sys.log.iter().any(|l| l.contains("mount --rbind")));
+    assert_eq!(sys.text("/etc/issue").as_deref(), Some("Debian 12\n"));
+
+    // A good spec binds over the file without emptying it first.
+    let spec =
+        r#"{"containerEdits":{"mounts":[{"hostPath":"/srv/file","containerPath":"/etc/issue"}]}}"#;
+    sys.file("/run/user/1000/toolbox/cdi-nvidia.json", spec);
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(sys.text("/etc/issue").as_deref(), Some("Debian 12\n"));
+}
+
+#[test]
+fn cdi_links_follow_the_spec_across_restarts() {
+    let mut sys = with_cdi(&symlinks_hook(&[
+        "libcuda.so.551::/usr/lib/nv/libcuda.so.1",
+    ]));
+    sys.file("/etc/keep", "mine");
+    initialize(&opts(), &mut sys).unwrap();
+    // A driver update: the next start points the link at the new library,
+    // but a file that is not a link is never replaced.
+    sys.file(
+        "/run/user/1000/toolbox/cdi-nvidia.json",
+        &symlinks_hook(&["libcuda.so.552::/usr/lib/nv/libcuda.so.1", "x::/etc/keep"]),
+    );
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(
+        sys.dest("/usr/lib/nv/libcuda.so.1").as_deref(),
+        Some("libcuda.so.552")
+    );
+    assert_eq!(sys.text("/etc/keep").as_deref(), Some("mine"));
+}
+
+#[test]
+fn cdi_arguments_are_read_as_upstream_reads_them() {
+    let nvidia = "/usr/bin/nvidia-cdi-hook";
+    let spec = cdi_hook(
+        &[
+            "nvidia-cdi-hook",
+            "create-symlinks",
+            "--link",
+            "--link",
+            "t::/opt/dbl",
+            "--link",
+            "t::/brkdd/../brklink",
+        ],
+        "createContainer",
+        nvidia,
+    );
+    let mut sys = with_cdi(&spec);
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(sys.dest("/opt/dbl").as_deref(), Some("t"));
+    assert_eq!(sys.dest("/brklink").as_deref(), Some("t"));
+    assert!(
+        sys.lstat(Path::new("/brkdd")).is_err(),
+        "no stray directory"
+    );
+
+    let spec = cdi_hook(
+        &[
+            "nvidia-cdi-hook",
+            "update-ldcache",
+            "--folder",
+            "--folder",
+            "/opt/ldd",
+        ],
+        "createContainer",
+        nvidia,
+    );
+    let mut sys = with_cdi(&spec);
+    initialize(&opts(), &mut sys).unwrap();
+    assert_eq!(
+        sys.text("/etc/ld.so.conf.d/toolbx-nvidia.conf").as_deref(),
+        Some("# Written by Toolbx\n# https://containertoolbx.org/\n\n/opt/ldd\n")
+    );
+
+    // null is no value, as in Go.
+    for spec in [
+        r#"{"containerEdits":null}"#,
+        r#"{"containerEdits":{"mounts":null,"hooks":null}}"#,
+    ] {
+        let mut sys = with_cdi(spec);
+        initialize(&opts(), &mut sys).unwrap();
+    }
+}
