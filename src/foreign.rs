@@ -145,6 +145,18 @@ pub fn check_host(arch: Arch, rootless: bool, binfmt_dir: &Path) -> Result<Emula
     }
     // Host mode: the host's own handler must do the job, untouched.
     let entry = binfmt::find_matching(binfmt_dir, arch).ok().flatten();
+    host_mode(arch, emulator, entry, rootless, &release, binfmt_dir)
+}
+
+/// Host mode's verdict on the host's handler for `arch`, if it has one.
+fn host_mode(
+    arch: Arch,
+    emulator: PathBuf,
+    entry: Option<(String, binfmt::Entry)>,
+    rootless: bool,
+    release: &str,
+    binfmt_dir: &Path,
+) -> Result<Emulation> {
     match entry {
         Some((name, e)) if e.enabled && e.fix_binary() => {
             tracing::debug!("Using the host's binfmt_misc handler {name} for {arch}");
@@ -161,12 +173,20 @@ pub fn check_host(arch: Arch, rootless: bool, binfmt_dir: &Path) -> Result<Emula
                 "the host's binfmt_misc handler {name} lacks the F flag, so its interpreter would not be visible in the container\nRegister it with the F (fix binary) flag, e.g. from the qemu-user-static package."
             ),
         )),
-        _ => Err(cannot_create(
+        Some((name, _)) => Err(cannot_create(
+            arch,
+            format!(
+                "the host's binfmt_misc handler {name} for {} is disabled\nEnable it on the host: echo 1 > {}",
+                arch.oci_name(),
+                binfmt_dir.join(&name).display()
+            ),
+        )),
+        None => Err(cannot_create(
             arch,
             format!(
                 "No {} binfmt_misc registration found\n{}",
                 arch.oci_name(),
-                no_handler_hint(arch, &emulator, rootless, &release)
+                no_handler_hint(arch, &emulator, rootless, release)
             ),
         )),
     }
@@ -312,6 +332,37 @@ pub fn check_image_arch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_mode_needs_an_enabled_handler_with_the_f_flag() {
+        let dir = Path::new("/proc/sys/fs/binfmt_misc");
+        let qemu = PathBuf::from("/usr/bin/qemu-riscv64-static");
+        let entry = |text: &str| {
+            Some((
+                "qemu-riscv64".to_string(),
+                binfmt::parse_entry(text).unwrap(),
+            ))
+        };
+        let text = |enabled: &str, flags: &str| {
+            format!(
+                "{enabled}\ninterpreter /usr/libexec/qemu-binfmt/riscv64-binfmt-P\nflags: {flags}\noffset 0\nmagic 7f454c460201010000000000000000000200f300\nmask ffffffffffffff00fffffffffffffffffeffffff\n"
+            )
+        };
+        let verdict = |e| host_mode(Arch::Riscv64, qemu.clone(), e, false, "6.18.1", dir);
+        assert!(matches!(
+            verdict(entry(&text("enabled", "POCF"))),
+            Ok(Emulation::Qemu(_))
+        ));
+        let message = |e| format!("{:#}", verdict(e).unwrap_err());
+        assert_eq!(
+            message(entry(&text("disabled", "POCF"))),
+            "Cannot create container for architecture riscv64\nThe host system does not have the required support: the host's binfmt_misc handler qemu-riscv64 for riscv64 is disabled\nEnable it on the host: echo 1 > /proc/sys/fs/binfmt_misc/qemu-riscv64"
+        );
+        assert!(message(entry(&text("enabled", "PO"))).contains("lacks the F flag"));
+        assert!(message(None).contains(
+            "No riscv64 binfmt_misc registration found\n/usr/bin/qemu-riscv64-static is installed"
+        ));
+    }
 
     #[test]
     fn missing_handler_hint_names_the_emulator_and_the_way_out() {
