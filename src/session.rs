@@ -228,11 +228,6 @@ fn cgroups_v2() -> bool {
 /// The entry point's own error lines from `podman logs`, or upstream's
 /// generic line.
 fn entry_point_failure(name: &str, since: Option<SystemTime>) -> anyhow::Error {
-    let since = since.map(|t| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    });
     let errors = podman::logs(name, since)
         .map(|text| entry_point_errors(&text))
         .unwrap_or_default();

@@ -393,10 +393,10 @@ fn remove(verb: &str, name: &str, force: bool) -> Result<i32, ExecError> {
 }
 
 /// `podman logs [--since T] C`, returning its stderr and stdout lines.
-pub fn logs(name: &str, since: Option<i64>) -> Result<String, ExecError> {
+pub fn logs(name: &str, since: Option<std::time::SystemTime>) -> Result<String, ExecError> {
     let mut c = cmd().arg("logs");
     if let Some(t) = since {
-        c = c.args(["--since", &t.to_string()]);
+        c = c.args(["--since", &since_arg(t)]);
     }
     let out = c
         .arg(name)
@@ -408,6 +408,14 @@ pub fn logs(name: &str, since: Option<i64>) -> Result<String, ExecError> {
     Ok(text)
 }
 
+/// `--since` to the nanosecond (podman takes `SECONDS.NANOS`): whole
+/// seconds would also show the errors of a start less than a second
+/// earlier, such as a retry from a script.
+fn since_arg(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
 /// Builds argv words from strings.
 pub fn words<I: IntoIterator<Item = S>, S: Into<OsString>>(items: I) -> Vec<OsString> {
     items.into_iter().map(Into::into).collect()
@@ -416,6 +424,12 @@ pub fn words<I: IntoIterator<Item = S>, S: Into<OsString>>(items: I) -> Vec<OsSt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_is_given_to_the_nanosecond() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_796_376_654, 893_400);
+        assert_eq!(since_arg(t), "1796376654.000893400");
+    }
 
     #[test]
     fn version_from_client_or_top_level() {
