@@ -290,17 +290,9 @@ pub fn pull(full: &str, local: &str, arch: Arch, authfile: Option<&str>) -> Resu
         })
 }
 
-/// Checks that a local image is of the expected architecture, so a foreign
-/// image under a native name (or the reverse) is never used by mistake.
-pub fn check_local_image(image: &str, expected: Arch) -> Result<()> {
-    let info = crate::podman::inspect_image(image).map_err(|e| {
-        tracing::debug!("Inspecting image {image}: {e}");
-        anyhow!("failed to inspect image {image}")
-    })?;
-    check_image_arch(image, &info, expected)
-}
-
-/// [`check_local_image`] on what podman already said of the image.
+/// Checks that a local image, as podman inspected it, is of the expected
+/// architecture, so a foreign image under a native name (or the reverse)
+/// is never used by mistake.
 pub fn check_image_arch(
     image: &str,
     info: &crate::podman::ImageInfo,

@@ -202,13 +202,6 @@ pub fn create_container(
     Ok(true)
 }
 
-fn exists(image: &str) -> Result<bool> {
-    podman::image_exists(image).map_err(|e| match e {
-        ExecError::NotFound { .. } => anyhow!("podman(1) not found"),
-        other => anyhow!("{other}"),
-    })
-}
-
 /// A local image by name or ID: one `podman inspect` answers whether it
 /// exists and what it is.
 fn local_image(image: &str) -> Result<Option<podman::ImageInfo>> {
@@ -255,23 +248,15 @@ fn ensure_image(
         return Ok(Some((full, Some(info))));
     }
     let full_domain = distro::image_domain(&full).unwrap_or("");
-    if !ctx.assumeyes && full_domain != "localhost" {
-        if !crate::prompt::interactive() {
-            return Err(with_usage(
-                "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
-            ));
-        }
-        let _ = crate::outln!("Image required to create Toolbx container.");
-        let question = match crate::skopeo::image_size(&full) {
-            Some(size) => format!(
-                "Download {full} ({})? [y/N]: ",
-                crate::skopeo::human_size(size)
-            ),
-            None => format!("Download {full}? [y/N]: "),
-        };
-        if !crate::prompt::ask(&question) {
-            return Ok(None);
-        }
+    let question = || match crate::skopeo::image_size(&full) {
+        Some(size) => format!(
+            "Download {full} ({})? [y/N]: ",
+            crate::skopeo::human_size(size)
+        ),
+        None => format!("Download {full}? [y/N]: "),
+    };
+    if !download_agreed(ctx, full_domain, question)? {
+        return Ok(None);
     }
     pull(&full, full_domain, authfile)?;
     Ok(Some((full, None)))
@@ -287,27 +272,39 @@ fn ensure_foreign_image(
     authfile: Option<&str>,
 ) -> Result<Option<String>> {
     let image = resolved.image.as_str();
-    if distro::could_be_image_id(image) && exists(image)? {
-        foreign::check_local_image(image, arch)?;
-        return Ok(Some(image.to_string()));
+    // As for native images, one inspect per candidate says whether it is
+    // there and what architecture it is.
+    let usable = |name: &str| -> Result<Option<String>> {
+        match local_image(name)? {
+            Some(info) => {
+                foreign::check_image_arch(name, &info, arch)?;
+                Ok(Some(name.to_string()))
+            }
+            None => Ok(None),
+        }
+    };
+    if distro::could_be_image_id(image)
+        && let Some(found) = usable(image)?
+    {
+        return Ok(Some(found));
     }
-    if distro::image_domain(image).is_none() && exists(&format!("localhost/{image}"))? {
-        let local = format!("localhost/{image}");
-        foreign::check_local_image(&local, arch)?;
-        return Ok(Some(local));
+    if distro::image_domain(image).is_none()
+        && let Some(found) = usable(&format!("localhost/{image}"))?
+    {
+        return Ok(Some(found));
     }
     let full = distro::full_image_name(image, &resolved.release)
         .ok_or_else(|| anyhow!("image {image} not found in local storage and known registries"))?;
     // A localhost image cannot be fetched for another architecture: it is
     // what it is.
-    if distro::image_domain(&full) == Some("localhost") && exists(&full)? {
-        foreign::check_local_image(&full, arch)?;
-        return Ok(Some(full));
+    if distro::image_domain(&full) == Some("localhost")
+        && let Some(found) = usable(&full)?
+    {
+        return Ok(Some(found));
     }
     let local = foreign::local_image_name(&full, arch)?;
-    if exists(&local)? {
-        foreign::check_local_image(&local, arch)?;
-        return Ok(Some(local));
+    if let Some(found) = usable(&local)? {
+        return Ok(Some(found));
     }
     // Know that the download can work before asking for it.
     {
@@ -315,19 +312,28 @@ fn ensure_foreign_image(
         foreign::check_remote(&full, arch, authfile)?;
     }
     let domain = distro::image_domain(&full).unwrap_or("");
-    if !ctx.assumeyes && domain != "localhost" {
-        if !crate::prompt::interactive() {
-            return Err(with_usage(
-                "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
-            ));
-        }
-        let _ = crate::outln!("Image required to create Toolbx container.");
-        if !crate::prompt::ask(&format!("Download {full} for {}? [y/N]: ", arch.oci_name())) {
-            return Ok(None);
-        }
+    let question = || format!("Download {full} for {}? [y/N]: ", arch.oci_name());
+    if !download_agreed(ctx, domain, question)? {
+        return Ok(None);
     }
     foreign::pull(&full, &local, arch, authfile)?;
     Ok(Some(local))
+}
+
+/// The download prompt (cli.md §4.1): nothing to ask with `-y` or for a
+/// localhost image, a refusal without a terminal, else the user's answer.
+/// `question` is only worked out when it is asked (it may query skopeo).
+fn download_agreed(ctx: &Ctx, domain: &str, question: impl FnOnce() -> String) -> Result<bool> {
+    if ctx.assumeyes || domain == "localhost" {
+        return Ok(true);
+    }
+    if !crate::prompt::interactive() {
+        return Err(with_usage(
+            "image required to create Toolbx container.\nUse option '--assumeyes' to download the image.",
+        ));
+    }
+    let _ = crate::outln!("Image required to create Toolbx container.");
+    Ok(crate::prompt::ask(&question()))
 }
 
 fn pull(full: &str, domain: &str, authfile: Option<&str>) -> Result<()> {

@@ -349,11 +349,6 @@ pub fn is_missing(err: &PodmanError) -> bool {
     )
 }
 
-/// `podman image exists`.
-pub fn image_exists(name: &str) -> Result<bool, ExecError> {
-    exists("image", name)
-}
-
 /// `podman container exists`.
 pub fn container_exists(name: &str) -> Result<bool, ExecError> {
     exists("container", name)
