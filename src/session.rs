@@ -92,6 +92,16 @@ pub fn container_arch(info: &ContainerInfo) -> String {
         .unwrap_or_else(|| crate::arch::host_oci_name().to_string())
 }
 
+/// [`lookup`], and when `--arch` was given (`Some`, holding `None` for the
+/// host's own), the container must be of that architecture.
+pub fn lookup_checked(name: &str, arch: Option<Option<crate::arch::Arch>>) -> Result<Lookup> {
+    let found = lookup(name)?;
+    if let (Lookup::Found(info), Some(arch)) = (&found, arch) {
+        check_arch(info, name, arch)?;
+    }
+    Ok(found)
+}
+
 /// With `--arch`, the chosen container must be of that architecture
 /// (cross-arch.md B12): `requested` is `None` for the host's.
 pub fn check_arch(

@@ -83,13 +83,8 @@ pub fn run(args: &EnterArgs, ctx: &Ctx) -> Result<()> {
     if let Some(result) = session::run_if_known(ctx, &exec_for(&name), arch_given.then_some(arch)) {
         return result;
     }
-    let info = match session::lookup(&name)? {
-        Lookup::Found(info) => {
-            if arch_given {
-                session::check_arch(&info, &name, arch)?;
-            }
-            *info
-        }
+    let info = match session::lookup_checked(&name, arch_given.then_some(arch))? {
+        Lookup::Found(info) => *info,
         Lookup::Missing => {
             let all: Vec<podman::PsEntry> = podman::ps()
                 .map_err(|_| not_found_select(&name))?

@@ -75,13 +75,8 @@ pub fn run(args: &RunArgs, ctx: &Ctx) -> Result<()> {
     if let Some(result) = session::run_if_known(ctx, &exec, arch_given.then_some(arch)) {
         return result;
     }
-    let info = match session::lookup(&name)? {
-        Lookup::Found(info) => {
-            if arch_given {
-                session::check_arch(&info, &name, arch)?;
-            }
-            *info
-        }
+    let info = match session::lookup_checked(&name, arch_given.then_some(arch))? {
+        Lookup::Found(info) => *info,
         Lookup::Missing => {
             return Err(with_usage(format!(
                 "container {name} not found\nUse the 'create' command to create a Toolbx."
