@@ -80,6 +80,15 @@ impl TestEnv {
     /// The podman calls made, one line each, without the log-level prefix
     /// and the pre-run `version`.
     pub fn calls(&self) -> Vec<String> {
+        self.raw_calls()
+            .into_iter()
+            .filter(|l| l != "version --format json" && l != "system migrate")
+            .collect()
+    }
+
+    /// Every podman call, `version` and `system migrate` included (for
+    /// commands that must make neither), without the log-level prefix.
+    pub fn raw_calls(&self) -> Vec<String> {
         fs::read_to_string(&self.log)
             .unwrap()
             .lines()
@@ -88,8 +97,15 @@ impl TestEnv {
                     .unwrap_or(l)
                     .to_string()
             })
-            .filter(|l| l != "version --format json" && l != "system migrate")
             .collect()
+    }
+
+    /// A podman that lists the [`PS`] containers and [`IMAGES`] images and
+    /// runs the shell text `rest` for any other call.
+    pub fn podman_with_lists(&self, rest: &str) -> &Self {
+        self.podman(&format!(
+            "case \"$1\" in\nps) cat <<'J'\n{PS}\nJ\nexit 0 ;;\nimages) cat <<'J'\n{IMAGES}\nJ\nexit 0 ;;\nesac\n{rest}"
+        ))
     }
 }
 
@@ -168,3 +184,18 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// `podman ps` output: Toolbx containers `alpha` (running) and `beta`
+/// (old label), and one that is not Toolbx's.
+pub const PS: &str = r#"[
+ {"Id":"1111111111111111","Names":["alpha"],"Image":"localhost/a:1","Created":1,"State":"running","Labels":{"com.github.containers.toolbox":"true"}},
+ {"Id":"2222222222222222","Names":["other"],"Image":"busybox","Created":1,"State":"exited","Labels":{}},
+ {"Id":"3333333333333333","Names":["beta"],"Image":"localhost/b:1","Created":1,"State":"exited","Labels":{"com.github.debarshiray.toolbox":"true"}}
+]"#;
+
+/// `podman images` output: two Toolbx images (one nameless) and another.
+pub const IMAGES: &str = r#"[
+ {"Id":"aaaaaaaaaaaaaaaa","Names":["localhost/a:1","localhost/a-copy:1"],"Created":1,"Labels":{"com.github.containers.toolbox":"true"}},
+ {"Id":"bbbbbbbbbbbbbbbb","Names":null,"Created":1,"Labels":{"com.github.containers.toolbox":"true"}},
+ {"Id":"cccccccccccccccc","Names":["busybox"],"Created":1,"Labels":null}
+]"#;

@@ -6,44 +6,16 @@ use std::path::Path;
 
 use crate::common::{TestEnv, stderr, stdout};
 
-const PS: &str = r#"[
- {"Id":"1111111111111111","Names":["alpha"],"Image":"localhost/a:1","Created":1,"State":"running","Labels":{"com.github.containers.toolbox":"true"}},
- {"Id":"2222222222222222","Names":["other"],"Image":"busybox","Created":1,"State":"exited","Labels":{}},
- {"Id":"3333333333333333","Names":["beta"],"Image":"localhost/b:1","Created":1,"State":"exited","Labels":{"com.github.debarshiray.toolbox":"true"}}
-]"#;
-
-const IMAGES: &str = r#"[
- {"Id":"aaaaaaaaaaaaaaaa","Names":["localhost/a:1","localhost/a-copy:1"],"Created":1,"Labels":{"com.github.containers.toolbox":"true"}},
- {"Id":"bbbbbbbbbbbbbbbb","Names":null,"Created":1,"Labels":{"com.github.containers.toolbox":"true"}},
- {"Id":"cccccccccccccccc","Names":["busybox"],"Created":1,"Labels":null}
-]"#;
-
 /// A TestEnv whose podman lists two Toolbx containers (`alpha`, `beta`)
 /// and three Toolbx image names; any other call fails.
 fn with_podman() -> TestEnv {
     let env = TestEnv::new();
-    env.podman(&format!(
-        "case \"$1\" in\nps) cat <<'J'\n{PS}\nJ\nexit 0 ;;\nimages) cat <<'J'\n{IMAGES}\nJ\nexit 0 ;;\nesac\nexit 99"
-    ));
+    env.podman_with_lists("exit 99");
     env
 }
 
-/// Every podman call, raw: unlike `TestEnv::calls`, `version` and
-/// `system migrate` are kept, since completion must make neither.
-fn raw_calls(env: &TestEnv) -> Vec<String> {
-    std::fs::read_to_string(&env.log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            l.strip_prefix("--log-level error ")
-                .unwrap_or(l)
-                .to_string()
-        })
-        .collect()
-}
-
 fn assert_no_prerun(env: &TestEnv) {
-    let calls = raw_calls(env);
+    let calls = env.raw_calls();
     assert!(
         calls
             .iter()
@@ -82,7 +54,7 @@ fn committed_scripts_match_the_generated_ones() {
             "{file} is out of date; regenerate it with:\n    cargo run -- completion {shell} > {file}"
         );
     }
-    assert!(raw_calls(&env).is_empty());
+    assert!(env.raw_calls().is_empty());
 }
 
 #[test]
@@ -161,7 +133,7 @@ fn distro_and_arch_values() {
     );
     assert_eq!(cobra(&env, &["run", "--arch=aa"]).0, "aarch64\n:4\n");
     // Flag values need no podman.
-    assert!(raw_calls(&env).is_empty());
+    assert!(env.raw_calls().is_empty());
 }
 
 #[test]

@@ -2,28 +2,10 @@
 
 use crate::common::{TestEnv, stderr, stdout};
 
-const PS: &str = r#"[
- {"Id":"1111111111111111","Names":["alpha"],"Image":"localhost/a:1","Created":1,"State":"running","Labels":{"com.github.containers.toolbox":"true"}},
- {"Id":"2222222222222222","Names":["other"],"Image":"busybox","Created":1,"State":"exited","Labels":{}},
- {"Id":"3333333333333333","Names":["beta"],"Image":"localhost/b:1","Created":1,"State":"exited","Labels":{"com.github.debarshiray.toolbox":"true"}}
-]"#;
-
-const IMAGES: &str = r#"[
- {"Id":"aaaaaaaaaaaaaaaa","Names":["localhost/a:1","localhost/a-copy:1"],"Created":1,"Labels":{"com.github.containers.toolbox":"true"}},
- {"Id":"bbbbbbbbbbbbbbbb","Names":null,"Created":1,"Labels":{"com.github.containers.toolbox":"true"}},
- {"Id":"cccccccccccccccc","Names":["busybox"],"Created":1,"Labels":null}
-]"#;
-
-fn podman_with_lists(env: &TestEnv, rest: &str) {
-    env.podman(&format!(
-        "case \"$1\" in\nps) cat <<'J'\n{PS}\nJ\nexit 0 ;;\nimages) cat <<'J'\n{IMAGES}\nJ\nexit 0 ;;\nesac\n{rest}"
-    ));
-}
-
 #[test]
 fn list_shows_only_toolbx_rows() {
     let env = TestEnv::new();
-    podman_with_lists(&env, "exit 99");
+    env.podman_with_lists("exit 99");
     let out = env.run(&["list"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -45,7 +27,7 @@ fn list_shows_only_toolbx_rows() {
 #[test]
 fn rm_all_removes_only_toolbx_containers_by_id() {
     let env = TestEnv::new();
-    podman_with_lists(&env, "case \"$1\" in rm) exit 0 ;; esac; exit 99");
+    env.podman_with_lists("case \"$1\" in rm) exit 0 ;; esac; exit 99");
     let out = env.run(&["rm", "--force", "--all"]);
     assert!(out.status.success());
     assert!(stdout(&out).is_empty() && stderr(&out).is_empty());
@@ -87,7 +69,7 @@ exit 99"#,
 #[test]
 fn rmi_all_removes_each_id_once() {
     let env = TestEnv::new();
-    podman_with_lists(&env, "case \"$1\" in rmi) exit 0 ;; esac; exit 99");
+    env.podman_with_lists("case \"$1\" in rmi) exit 0 ;; esac; exit 99");
     let out = env.run(&["rmi", "--all"]);
     assert!(out.status.success());
     let rmis: Vec<String> = env
