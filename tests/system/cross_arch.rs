@@ -353,7 +353,7 @@ fn try_foreign_create_without_a_usable_emulator() {
                 || err.contains("Cannot create container for architecture s390x"),
             "[{mode:?}] {err}"
         );
-        assert!(!user.podman(&["container", "exists", name]).status.success());
+        assert!(!user.has_container(name));
         let after = user.podman_ok(&["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]);
         assert_eq!(before.lines().filter(|l| l.contains("40-arm64")).count(), 0);
         assert_eq!(
@@ -384,7 +384,7 @@ fn every_architecture_of_the_test_images() {
         for (debian, arch, uname, bits) in cases {
             let image = format!("localhost/toolbox-testenv:{debian}");
             assert!(
-                user.podman(&["image", "exists", &image]).status.success(),
+                user.has_image(&image),
                 "[{mode:?}] {image} missing: run tests/env/setup-all"
             );
             let name = format!("tbx-st-arch-{debian}");

@@ -216,6 +216,36 @@ impl As {
         text(&out.stdout).trim().to_string()
     }
 
+    /// Whether podman has this container.
+    pub fn has_container(&self, name: &str) -> bool {
+        self.podman(&["container", "exists", name]).status.success()
+    }
+
+    /// Whether podman has this image.
+    pub fn has_image(&self, name: &str) -> bool {
+        self.podman(&["image", "exists", name]).status.success()
+    }
+
+    /// Pulls fedora-toolbox:40 back from the local registry (through a
+    /// container `name`), for tests that removed it to watch a download.
+    pub fn restore_fedora_40(&self, name: &str) {
+        let out = self.toolbox(&[
+            "-y",
+            "create",
+            "--distro",
+            "fedora",
+            "--release",
+            "40",
+            name,
+        ]);
+        assert!(
+            out.status.success(),
+            "[{:?}] {}",
+            self.mode,
+            text(&out.stderr)
+        );
+    }
+
     /// Creates a Toolbx container from the test image, asserting success.
     pub fn create(&self, name: &str, image: &str) {
         let out = self.toolbox(&["-y", "create", "-i", image, name]);

@@ -289,11 +289,11 @@ fn create_from_an_untagged_image_id() {
             text(&out.stderr),
             format!("Error: image {id} has dependent children\n")
         );
-        assert!(user.podman(&["image", "exists", &id]).status.success());
-        assert!(user.podman(&["container", "exists", &id]).status.success());
+        assert!(user.has_image(&id));
+        assert!(user.has_container(&id));
         let out = user.toolbox(&["rmi", "--force", &id]);
         assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
-        assert!(!user.podman(&["image", "exists", &id]).status.success());
+        assert!(!user.has_image(&id));
     }
 }
 
@@ -362,7 +362,7 @@ fn rm_rules() {
             text(&out.stderr),
             format!("Error: container {a} is running\n")
         );
-        assert!(user.podman(&["container", "exists", a]).status.success());
+        assert!(user.has_container(a));
         // A non-Toolbx container is refused by name.
         let out = user.toolbox(&["rm", plain]);
         assert_eq!(
@@ -373,13 +373,9 @@ fn rm_rules() {
         let out = user.toolbox(&["rm", "--force", "--all"]);
         assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "");
-        assert!(!user.podman(&["container", "exists", a]).status.success());
-        assert!(!user.podman(&["container", "exists", b]).status.success());
-        assert!(
-            user.podman(&["container", "exists", plain])
-                .status
-                .success()
-        );
+        assert!(!user.has_container(a));
+        assert!(!user.has_container(b));
+        assert!(user.has_container(plain));
     }
 }
 
@@ -400,7 +396,7 @@ fn static_binary_is_the_entry_point_of_an_arm64_image() {
             ),
             "[{mode:?}]"
         );
-        assert!(!user.podman(&["container", "exists", name]).status.success());
+        assert!(!user.has_container(name));
         let out = user.toolbox(&["-y", "create", "-i", IMAGE_ARM64, "--arch", "arm64", name]);
         assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
         // The image has no x86_64 loader or libc at all.
@@ -555,7 +551,7 @@ fn create_downloads_through_the_registry_after_the_prompt() {
             screen.contains(&format!("Created container: {name}\n")),
             "[{mode:?}] {screen}"
         );
-        assert!(user.podman(&["image", "exists", image]).status.success());
+        assert!(user.has_image(image));
         let out = user.toolbox(&["run", "-c", name, "true"]);
         assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
 
@@ -569,18 +565,9 @@ fn create_downloads_through_the_registry_after_the_prompt() {
         );
         assert_eq!(code, Some(0), "[{mode:?}] {screen}");
         assert!(!screen.contains("Created container"), "[{mode:?}] {screen}");
-        assert!(!user.podman(&["image", "exists", image]).status.success());
-        assert!(!user.podman(&["container", "exists", name]).status.success());
+        assert!(!user.has_image(image));
+        assert!(!user.has_container(name));
         // Put the image back for the next user of this storage.
-        let out = user.toolbox(&[
-            "-y",
-            "create",
-            "--distro",
-            "fedora",
-            "--release",
-            "40",
-            name,
-        ]);
-        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+        user.restore_fedora_40(name);
     }
 }

@@ -87,10 +87,7 @@ fn interrupted_create_leaves_no_container() {
             !text(&out.stdout).contains("Created container"),
             "[{mode:?}]"
         );
-        assert!(
-            !user.podman(&["container", "exists", name]).status.success(),
-            "[{mode:?}] left a container"
-        );
+        assert!(!user.has_container(name), "[{mode:?}] left a container");
     }
 }
 
@@ -204,7 +201,7 @@ fn rm_while_someone_is_inside() {
             text(&out.stderr),
             format!("Error: container {name} is running\n")
         );
-        assert!(user.podman(&["container", "exists", name]).status.success());
+        assert!(user.has_container(name));
         let out = user.toolbox(&["rm", "--force", name]);
         assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
         let done = job.wait_with_output().unwrap();
@@ -212,7 +209,7 @@ fn rm_while_someone_is_inside() {
             !done.status.success(),
             "[{mode:?}] the command inside ends with its container"
         );
-        assert!(!user.podman(&["container", "exists", name]).status.success());
+        assert!(!user.has_container(name));
     }
 }
 
@@ -283,7 +280,7 @@ fn disk_full_during_pull_leaves_no_image() {
             "",
             "[{mode:?}] no partial image"
         );
-        assert!(!user.podman(&["container", "exists", name]).status.success());
+        assert!(!user.has_container(name));
     }
 }
 
@@ -317,7 +314,7 @@ fn unreachable_registry_is_named() {
             err.starts_with("Error: failed to inspect image 127.0.0.1:9/tbx-st/none:1 for architecture arm64\nthe registry of 127.0.0.1:9/tbx-st/none:1 could not be reached"),
             "[{mode:?}] {err}"
         );
-        assert!(!user.podman(&["container", "exists", name]).status.success());
+        assert!(!user.has_container(name));
     }
 }
 
@@ -356,25 +353,10 @@ fn interrupted_pull_leaves_no_image_and_no_container() {
             out.status,
             text(&out.stderr)
         );
-        assert!(
-            !user.podman(&["image", "exists", image]).status.success(),
-            "[{mode:?}] no image"
-        );
-        assert!(
-            !user.podman(&["container", "exists", name]).status.success(),
-            "[{mode:?}] no container"
-        );
+        assert!(!user.has_image(image), "[{mode:?}] no image");
+        assert!(!user.has_container(name), "[{mode:?}] no container");
         // Put the image back for the other tests.
-        let out = user.toolbox(&[
-            "-y",
-            "create",
-            "--distro",
-            "fedora",
-            "--release",
-            "40",
-            name,
-        ]);
-        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+        user.restore_fedora_40(name);
     }
 }
 
@@ -400,24 +382,9 @@ fn ctrl_c_at_the_download_prompt_creates_nothing() {
         );
         assert!(!screen.contains("Created container"), "[{mode:?}] {screen}");
         assert_eq!(code, Some(130), "[{mode:?}] died of SIGINT: {screen}");
-        assert!(
-            !user.podman(&["image", "exists", image]).status.success(),
-            "[{mode:?}]"
-        );
-        assert!(
-            !user.podman(&["container", "exists", name]).status.success(),
-            "[{mode:?}]"
-        );
-        let out = user.toolbox(&[
-            "-y",
-            "create",
-            "--distro",
-            "fedora",
-            "--release",
-            "40",
-            name,
-        ]);
-        assert!(out.status.success(), "[{mode:?}] {}", text(&out.stderr));
+        assert!(!user.has_image(image), "[{mode:?}]");
+        assert!(!user.has_container(name), "[{mode:?}]");
+        user.restore_fedora_40(name);
     }
 }
 
