@@ -120,10 +120,8 @@ pub(crate) enum CdiError {
     CreateDir(PathBuf, #[source] io::Error),
     #[error("failed to create symbolic link: {0}")]
     Symlink(#[source] io::Error),
-    #[error("failed to stat {}", .0.display())]
-    Stat(PathBuf),
-    #[error("failed to create regular file {}: {}", .0.display(), .1)]
-    CreateFile(PathBuf, #[source] io::Error),
+    #[error(transparent)]
+    Target(#[from] Box<InitError>),
     #[error("failed to bind {} to {}", .0.display(), .1.display())]
     Bind(PathBuf, PathBuf),
     #[error("failed to update dynamic linker cache configuration")]
@@ -264,29 +262,8 @@ fn validate_hook(hook: &Hook) -> Result<(), CdiError> {
 fn bind(sys: &mut dyn Sys, mount: &Mount) -> Result<(), CdiError> {
     let source = super::files::join_clean(Path::new("/run/host"), Path::new(&mount.host_path));
     let target = Path::new(&mount.container_path);
-    let meta = match sys.stat(&source) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(_) => return Err(CdiError::Stat(source)),
-    };
-    let mkdir = |sys: &mut dyn Sys, dir: &Path| {
-        sys.create_dir_all(dir, 0o755)
-            .map_err(|e| CdiError::CreateDir(dir.to_path_buf(), e))
-    };
-    match meta.kind {
-        super::FileKind::Dir => {
-            debug!("Creating directory {}", target.display());
-            mkdir(sys, target)?;
-        }
-        super::FileKind::File | super::FileKind::Socket => {
-            debug!("Creating regular file {}", target.display());
-            if let Some(parent) = target.parent() {
-                mkdir(sys, parent)?;
-            }
-            sys.create_file(target)
-                .map_err(|e| CdiError::CreateFile(target.to_path_buf(), e))?;
-        }
-        super::FileKind::Symlink | super::FileKind::Other => {}
+    if !super::mounts::prepare_target(sys, target, &source).map_err(Box::new)? {
+        return Ok(());
     }
     debug!("Binding {} to {}", target.display(), source.display());
     let options = mount.options.join(",");

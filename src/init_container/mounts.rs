@@ -84,9 +84,29 @@ fn mount_bind(
     source: &Path,
     rslave: bool,
 ) -> Result<(), InitError> {
+    if !prepare_target(sys, target, source)? {
+        return Ok(());
+    }
+    debug!("Binding {} to {}", target.display(), source.display());
+    sys.bind_mount(source, target, rslave)
+        .map_err(|e| InitError::Bind {
+            target: target.to_path_buf(),
+            from: source.to_path_buf(),
+            source: e,
+        })
+}
+
+/// Makes `target` a bind target of the same kind as `source`: a directory,
+/// or an (existing contents kept) file in a directory. `false` when the
+/// source does not exist, which callers take as nothing to bind.
+pub(crate) fn prepare_target(
+    sys: &mut dyn Sys,
+    target: &Path,
+    source: &Path,
+) -> Result<bool, InitError> {
     let meta = match sys.stat(source) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => {
             return Err(InitError::Stat {
                 path: source.to_path_buf(),
@@ -113,13 +133,7 @@ fn mount_bind(
         FileKind::Symlink | FileKind::Other => {}
     }
 
-    debug!("Binding {} to {}", target.display(), source.display());
-    sys.bind_mount(source, target, rslave)
-        .map_err(|e| InitError::Bind {
-            target: target.to_path_buf(),
-            from: source.to_path_buf(),
-            source: e,
-        })
+    Ok(true)
 }
 
 fn create_dir(sys: &mut dyn Sys, path: &Path) -> Result<(), InitError> {
