@@ -288,21 +288,30 @@ impl Sys for FakeSys {
     fn create_file(&mut self, path: &Path) -> io::Result<()> {
         let p = self.resolve(path, true)?;
         self.require_parent_dir(&p)?;
-        match self.nodes.get(&p) {
+        let mode = match self.nodes.get(&p) {
             Some(Node::Dir { .. }) => return Err(err(Errno::EISDIR)),
-            Some(Node::File { .. }) => {}
-            _ => {
-                self.nodes.insert(
-                    p,
-                    Node::File {
-                        data: Vec::new(),
-                        mode: 0o644,
-                    },
-                );
-            }
-        }
+            Some(Node::File { mode, .. }) => *mode,
+            _ => 0o644,
+        };
+        self.nodes.insert(
+            p,
+            Node::File {
+                data: Vec::new(),
+                mode,
+            },
+        );
         self.log.push(format!("create {}", path.display()));
         Ok(())
+    }
+
+    /// Logged as `create` too: to the sequence it is the same step.
+    fn ensure_file(&mut self, path: &Path) -> io::Result<()> {
+        let p = self.resolve(path, true)?;
+        if let Some(Node::File { .. }) = self.nodes.get(&p) {
+            self.log.push(format!("create {}", path.display()));
+            return Ok(());
+        }
+        self.create_file(path)
     }
 
     fn write_file_atomic(&mut self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {

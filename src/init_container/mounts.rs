@@ -125,7 +125,7 @@ pub(crate) fn prepare_target(
             if let Some(parent) = target.parent() {
                 create_dir(sys, parent)?;
             }
-            sys.create_file(target).map_err(|e| InitError::CreateFile {
+            sys.ensure_file(target).map_err(|e| InitError::CreateFile {
                 path: target.to_path_buf(),
                 source: e,
             })?;

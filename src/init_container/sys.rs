@@ -68,10 +68,14 @@ pub trait Sys {
     /// Reads a whole file.
     fn read_file(&self, path: &Path) -> io::Result<Vec<u8>>;
 
-    /// Creates an empty file (mode 0666 less the umask) if there is none;
-    /// an existing file keeps its contents (it may be a bind target whose
-    /// bind then fails, and must not be left emptied).
+    /// Creates or truncates an empty file (mode 0666 less the umask when
+    /// new). Truncating also gives it a fresh mtime, which the stamp needs:
+    /// the host checks it is newer than the entry point.
     fn create_file(&mut self, path: &Path) -> io::Result<()>;
+    /// Creates an empty file (mode 0666 less the umask) if there is none;
+    /// an existing one keeps its contents. For bind targets: a bind that
+    /// then fails must not leave the file emptied.
+    fn ensure_file(&mut self, path: &Path) -> io::Result<()>;
     /// Replaces `path` with `contents` and exactly `mode`, through a
     /// temporary file and `rename(2)` so readers never see a partial file.
     fn write_file_atomic(&mut self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()>;
@@ -141,6 +145,17 @@ impl RealSys {
     pub fn inotify(&self) -> Option<&Inotify> {
         self.inotify.as_ref()
     }
+}
+
+/// `open(O_WRONLY|O_CREAT[|O_TRUNC], 0666)`, closed at once.
+fn open_for_create(path: &Path, truncate: bool) -> io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(truncate)
+        .mode(0o666)
+        .open(path)
+        .map(drop)
 }
 
 fn meta_of(md: &fs::Metadata) -> Meta {
@@ -219,13 +234,11 @@ impl Sys for RealSys {
     }
 
     fn create_file(&mut self, path: &Path) -> io::Result<()> {
-        OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o666)
-            .open(path)
-            .map(drop)
+        open_for_create(path, true)
+    }
+
+    fn ensure_file(&mut self, path: &Path) -> io::Result<()> {
+        open_for_create(path, false)
     }
 
     fn write_file_atomic(&mut self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
@@ -358,6 +371,26 @@ impl Sys for RealSys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_file_refreshes_the_stamp_and_ensure_file_keeps_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        // A stamp left by an earlier entry point with the same PID: the
+        // new one must look new, or the host waits for it in vain.
+        let stamp = dir.path().join("container-initialized-42");
+        fs::File::create(&stamp).unwrap().set_modified(old).unwrap();
+        RealSys::new().create_file(&stamp).unwrap();
+        assert!(fs::metadata(&stamp).unwrap().modified().unwrap() > old);
+        // A bind target keeps what it had.
+        let target = dir.path().join("issue");
+        fs::write(&target, "Debian 12\n").unwrap();
+        RealSys::new().ensure_file(&target).unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "Debian 12\n");
+        let fresh = dir.path().join("new");
+        RealSys::new().ensure_file(&fresh).unwrap();
+        assert_eq!(fs::read(&fresh).unwrap(), b"");
+    }
 
     #[test]
     fn atomic_write_sets_exact_mode_and_replaces() {
