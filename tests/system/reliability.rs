@@ -191,10 +191,18 @@ fn rm_while_someone_is_inside() {
         let name = "tbx-st-busy";
         let _clean = Cleanup::new(&user, &[name]);
         user.create(name, IMAGE);
-        let job = spawn_job(&user, None, &["run", "-c", name, "sleep", "30"]);
-        wait_for("the container to run", || {
-            user.podman_ok(&["inspect", "--format", "{{.State.Status}}", name]) == "running"
+        // Wait for the command itself, not just the container: killing the
+        // login shell while it still reads the user's profile can leave
+        // the profile's own state behind (pyenv's rehash lock in root's
+        // home made every later login shell wait 60 s).
+        let marker = format!("/tmp/tbx-st-busy-{}", user.name);
+        let _ = std::fs::remove_file(&marker);
+        let script = format!("touch {marker}; exec sleep 30");
+        let job = spawn_job(&user, None, &["run", "-c", name, "sh", "-c", &script]);
+        wait_for("the command to run", || {
+            std::path::Path::new(&marker).exists()
         });
+        let _ = std::fs::remove_file(&marker);
         let out = user.toolbox(&["rm", name]);
         assert_eq!(out.status.code(), Some(1), "[{mode:?}]");
         assert_eq!(
